@@ -1,0 +1,206 @@
+"""Run the conformance vectors through any decoder command (the external-command protocol).
+
+Protocol (also in conformance/README.md). For each vector the runner executes
+
+    CMD... /path/to/vector.bin
+
+- must-decode vectors (`"result": "valid"`): the command exits 0 and prints one JSON object
+  on stdout with at least the keys
+      version [major, minor], pool_size, class_count, classes [str], pool_digest (hex or
+      null), metadata {object}, indices [int], labels [int]
+  and optionally k, index_mode, label_mode (checked when present). This is the output of
+  `plada decode --json`.
+- must-reject vectors (`"result": "invalid"`): the command exits non-zero and its stderr
+  contains the expected error class name (e.g. `ChecksumError`). With strict_errors=False
+  any non-zero exit counts as a rejection.
+
+Standard library only, so it can be copied next to a decoder in another language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_MANIFEST = HERE / "vectors.json"
+
+REQUIRED_KEYS = (
+    "version", "pool_size", "class_count", "classes", "pool_digest", "metadata",
+    "indices", "labels",
+)
+OPTIONAL_KEYS = ("k", "index_mode", "label_mode")
+
+
+def canonical_bytes(indices, labels) -> bytes:
+    """Canonical content form: indices as u64 little-endian, then labels as u32 little-endian."""
+    return struct.pack(f"<{len(indices)}Q", *indices) + struct.pack(f"<{len(labels)}I", *labels)
+
+
+def content_sha256(indices, labels) -> str:
+    return hashlib.sha256(canonical_bytes(indices, labels)).hexdigest()
+
+
+@dataclass
+class Result:
+    id: str
+    expected: str  # "valid" or "invalid"
+    passed: bool
+    outcome: str  # short: "decoded", "rejected ChecksumError", "crashed", ...
+    detail: str = ""
+    error: str | None = None  # expected error name for invalid vectors
+    spec: str = ""
+    returncode: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_manifest(path: str | Path | None = None) -> dict:
+    path = Path(path) if path else DEFAULT_MANIFEST
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _tail(text: str, limit: int = 300) -> str:
+    text = text.strip().replace("\n", " | ")
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def compare_decoded(expected: dict, got: dict) -> list[str]:
+    """Differences between the manifest's expected fields and a decoder's JSON output."""
+    problems = []
+    if not isinstance(got, dict):
+        return [f"stdout JSON is a {type(got).__name__}, expected an object"]
+    for key in REQUIRED_KEYS:
+        if key not in got:
+            problems.append(f"missing key {key!r}")
+    if problems:
+        return problems
+    checks = [k for k in REQUIRED_KEYS if k not in ("indices", "labels")]
+    checks += [k for k in OPTIONAL_KEYS if k in got and k in expected]
+    for key in checks:
+        want, have = expected.get(key), got.get(key)
+        if key == "version":
+            have = list(have) if isinstance(have, (list, tuple)) else have
+        if key == "pool_digest" and isinstance(have, str):
+            have = have.lower()
+        if want != have:
+            problems.append(f"{key}: expected {want!r}, got {have!r}")
+    indices, labels = got["indices"], got["labels"]
+    if not (isinstance(indices, list) and isinstance(labels, list)):
+        return problems + ["indices and labels must be JSON arrays"]
+    if "indices" in expected and indices != expected["indices"]:
+        problems.append(f"indices differ (expected {len(expected['indices'])} items, got {len(indices)})")
+    if "labels" in expected and labels != expected["labels"]:
+        problems.append(f"labels differ (expected {len(expected['labels'])} items, got {len(labels)})")
+    if len(indices) != expected["k"] or len(labels) != expected["k"]:
+        problems.append(f"k: expected {expected['k']} items, got {len(indices)} indices and {len(labels)} labels")
+    else:
+        try:
+            digest = content_sha256(indices, labels)
+        except (struct.error, TypeError):
+            problems.append("indices/labels are not unsigned integers in range")
+        else:
+            if digest != expected["content_sha256"]:
+                problems.append(f"content_sha256: expected {expected['content_sha256']}, got {digest}")
+    return problems
+
+
+def check_vector(decoder: list[str], vector: dict, vectors_dir: Path, timeout: float,
+                 strict_errors: bool = True) -> Result:
+    res = Result(id=vector["id"], expected=vector["result"], passed=False, outcome="",
+                 error=vector.get("error"), spec=vector.get("spec", ""))
+    path = vectors_dir / vector["file"]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        res.outcome, res.detail = "missing", f"cannot read vector file: {exc}"
+        return res
+    if hashlib.sha256(data).hexdigest() != vector["sha256"]:
+        res.outcome, res.detail = "corrupt", "vector file's SHA-256 differs from the manifest"
+        return res
+    try:
+        proc = subprocess.run(decoder + [str(path)], capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        res.outcome, res.detail = "timeout", f"no answer within {timeout:g} s"
+        return res
+    except OSError as exc:
+        res.outcome, res.detail = "no-decoder", f"cannot run decoder: {exc}"
+        return res
+    res.returncode = proc.returncode
+    stdout = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if vector["result"] == "valid":
+        if proc.returncode != 0:
+            res.outcome = "rejected"
+            res.detail = f"exit {proc.returncode}: {_tail(stderr)}"
+            return res
+        try:
+            got = json.loads(stdout)
+        except json.JSONDecodeError as exc:
+            res.outcome, res.detail = "bad-json", f"stdout is not JSON: {exc}"
+            return res
+        problems = compare_decoded(vector["expected"], got)
+        res.passed = not problems
+        res.outcome = "decoded" if res.passed else "wrong-output"
+        res.detail = "; ".join(problems)
+        return res
+    # must-reject
+    if proc.returncode == 0:
+        res.outcome, res.detail = "accepted", "decoder accepted a must-reject file"
+        return res
+    if proc.returncode < 0:
+        res.outcome, res.detail = "crashed", f"killed by signal {-proc.returncode}"
+        return res
+    want = vector["error"]
+    named = re.search(rf"\b{re.escape(want)}\b", stderr) is not None
+    if named or not strict_errors:
+        res.passed = True
+        res.outcome = f"rejected {want}" if named else "rejected"
+        res.detail = _tail(stderr, 160)
+    else:
+        res.outcome = "wrong-error"
+        res.detail = f"expected {want} on stderr, got: {_tail(stderr)}"
+    return res
+
+
+def run_suite(decoder: list[str], manifest_path=None, vectors_dir=None, jobs: int = 1,
+              timeout: float = 60.0, strict_errors: bool = True, select: str | None = None
+              ) -> list[Result]:
+    manifest_path = Path(manifest_path) if manifest_path else DEFAULT_MANIFEST
+    manifest = load_manifest(manifest_path)
+    vectors_dir = Path(vectors_dir) if vectors_dir else manifest_path.parent / "vectors"
+    vectors = [v for v in manifest["vectors"] if not select or select in v["id"]]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(
+            lambda v: check_vector(decoder, v, vectors_dir, timeout, strict_errors), vectors))
+
+
+def print_table(results: list[Result], verbose: bool = False, file=None) -> None:
+    file = file or sys.stdout
+    width = max((len(r.id) for r in results), default=2)
+    print(f"{'vector':<{width}}  {'expect':<7}  {'outcome':<28}  status", file=file)
+    for r in results:
+        expect = "valid" if r.expected == "valid" else "invalid"
+        status = "pass" if r.passed else "FAIL"
+        print(f"{r.id:<{width}}  {expect:<7}  {r.outcome:<28}  {status}", file=file)
+        if r.detail and (not r.passed or verbose):
+            print(f"{'':<{width}}    {r.detail}", file=file)
+    passed = sum(r.passed for r in results)
+    valid = [r for r in results if r.expected == "valid"]
+    invalid = [r for r in results if r.expected == "invalid"]
+    print(
+        f"\n{passed}/{len(results)} passed "
+        f"(must-decode {sum(r.passed for r in valid)}/{len(valid)}, "
+        f"must-reject {sum(r.passed for r in invalid)}/{len(invalid)})",
+        file=file,
+    )

@@ -1,0 +1,97 @@
+"""Readable LSB-first bit writer/reader shared by the pure-Python twins of the 1.x modes.
+
+SPEC.md conventions: bits are packed LSB-first (the first bit is bit 0 of byte 0), a
+w-bit field is written least-significant bit first, unary(q) is q zero bits then one 1
+bit, the final byte's padding bits are zero and a decoder checks that, and a stream is
+consumed exactly.  The Numba kernels inline the same logic with a 64-bit bit buffer.
+"""
+
+from __future__ import annotations
+
+from ._errors import FormatError, TruncatedError
+
+
+class BitWriter:
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.acc = 0    # pending bits, LSB = next bit to place in the output
+        self.nacc = 0
+
+    def write(self, value: int, width: int) -> None:
+        """Append a width-bit field, least-significant bit first."""
+        assert 0 <= value < (1 << width) or (width == 0 and value == 0)
+        self.acc |= value << self.nacc
+        self.nacc += width
+        while self.nacc >= 8:
+            self.out.append(self.acc & 0xFF)
+            self.acc >>= 8
+            self.nacc -= 8
+
+    def write_unary(self, q: int) -> None:
+        """q zero bits, then a 1 bit."""
+        while q > 32:           # keep the accumulator small for huge quotients
+            self.write(0, 32)
+            q -= 32
+        self.write(1 << q, q + 1)
+
+    def write_rice(self, value: int, r: int) -> None:
+        """Rice code: unary(value >> r), then the low r bits of value."""
+        self.write_unary(value >> r)
+        self.write(value & ((1 << r) - 1), r)
+
+    def getvalue(self) -> bytes:
+        """The stream, with the last byte's padding bits zero."""
+        if self.nacc:
+            return bytes(self.out) + bytes([self.acc])
+        return bytes(self.out)
+
+
+class BitReader:
+    def __init__(self, raw: bytes, stream: str) -> None:
+        self.raw = bytes(raw)
+        self.bitpos = 0
+        self.nbits = 8 * len(self.raw)
+        self.stream = stream  # named in error messages
+
+    def read(self, width: int, field: str) -> int:
+        if self.bitpos + width > self.nbits:
+            raise TruncatedError(
+                f"{self.stream}: stream ends inside {field}: needs {width} bits, "
+                f"{self.nbits - self.bitpos} left")
+        value = 0
+        for j in range(width):
+            p = self.bitpos + j
+            value |= ((self.raw[p >> 3] >> (p & 7)) & 1) << j
+        self.bitpos += width
+        return value
+
+    def read_unary(self, field: str, limit: int) -> int:
+        """Count zero bits up to the next 1 bit.
+
+        limit: largest valid quotient.  Every counted bit consumes input, so the loop is
+        linear in the stream size; the caller's limit check happens once, after the run.
+        """
+        q = 0
+        while True:
+            if self.bitpos >= self.nbits:
+                raise TruncatedError(
+                    f"{self.stream}: stream ends inside {field}: unary run of {q} zero "
+                    f"bits has no terminating 1 bit")
+            p = self.bitpos
+            self.bitpos += 1
+            if (self.raw[p >> 3] >> (p & 7)) & 1:
+                return q
+            q += 1
+
+    def finish(self) -> None:
+        """The stream must end in the byte holding the last bit; padding bits zero."""
+        used_bytes = (self.bitpos + 7) >> 3
+        if used_bytes != len(self.raw):
+            raise FormatError(
+                f"{self.stream}: trailing bytes: expected {used_bytes} bytes, got "
+                f"{len(self.raw)}")
+        if self.bitpos & 7:
+            pad = self.raw[-1] >> (self.bitpos & 7)
+            if pad:
+                raise FormatError(
+                    f"{self.stream}: padding bits must be zero, got {pad:#x}")

@@ -1,0 +1,554 @@
+"""encode / decode / inspect: the container of SPEC.md around the stream modes."""
+import hashlib
+import json
+import math
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _constants as K
+from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PoolMismatchError,
+                      TrailingDataError, TruncatedError, UnsupportedVersionError)
+from ._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
+from ._leb128 import leb128_size, read_varint_twin, write_varint_twin
+from ._zstd import zstd_unwrap, zstd_wrap
+
+HEADER = struct.Struct("<8sBBBBIIQQII32s8sI")          # 88 bytes, SPEC.md "Header"
+SECTION = struct.Struct("<HBBII")                       # 12 bytes, SPEC.md "Sections"
+assert HEADER.size == K.HEADER_SIZE and SECTION.size == K.SECTION_HEADER_SIZE
+
+AUTO_BITMAP_MAX_BYTES = 64 << 20       # "auto" skips bitmaps larger than this (never smallest)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A decoded task payload."""
+    indices: np.ndarray
+    labels: np.ndarray
+    pool_size: int
+    class_count: int
+    classes: tuple
+    pool_digest: bytes | None
+    metadata: dict = field(default_factory=dict)
+    index_mode: str = ""
+    label_mode: str = ""
+    version: tuple = (K.FORMAT_MAJOR, K.FORMAT_MINOR)
+
+
+def content_checksum(indices, labels):
+    """First 8 bytes of SHA-256 over indices as u64 LE then labels as u32 LE."""
+    h = hashlib.sha256(np.ascontiguousarray(indices, dtype="<u8").tobytes())
+    h.update(np.ascontiguousarray(labels, dtype="<u4").tobytes())
+    return h.digest()[:K.CONTENT_CHECKSUM_SIZE]
+
+
+def _mode_string(mode, flags):
+    return mode.name + ("+zstd" if flags & K.SECTION_FLAG_ZSTD else "")
+
+
+# ==== encode ======================================================================
+
+def _as_int_array(values, name):
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        if arr.size == 0:
+            arr = arr.reshape(0)
+        else:
+            raise EncodeError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) \
+                and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise EncodeError(f"{name}: expected integers, got dtype {arr.dtype}")
+    if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+        raise EncodeError(f"{name}: value {int(arr.max())} exceeds 2^63-1")
+    return arr.astype(np.int64, copy=False)
+
+
+def _candidates(table, spec, kind, applicable):
+    if spec == "auto":
+        return [(m, z) for m in table.values() if applicable(m) for z in (False, True)]
+    if not isinstance(spec, str):
+        raise EncodeError(f"{kind}_mode: expected a mode name, got {spec!r}")
+    base, _, suffix = spec.partition("+")
+    m = mode_by_name(table, base)
+    if m is None or suffix not in ("", "zstd"):
+        names = ", ".join(sorted(x.name for x in table.values()))
+        raise EncodeError(f"{kind}_mode: expected 'auto' or one of {names} (optionally "
+                          f"+zstd), got {spec!r}")
+    return [(m, suffix == "zstd")]
+
+
+def _smallest_stream(cands, values, size, zstd_level):
+    """Encode with every candidate; keep the smallest body (ties: lower mode id, raw)."""
+    best = None
+    raws = {}
+    for mode, use_zstd in cands:
+        if mode.id not in raws:
+            raws[mode.id] = mode.encode(values, size)
+        body = zstd_wrap(raws[mode.id], zstd_level) if use_zstd else raws[mode.id]
+        key = (len(body), mode.id, use_zstd)
+        if best is None or key < best[0]:
+            best = (key, mode, use_zstd, body)
+    _, mode, use_zstd, body = best
+    return mode, (K.SECTION_FLAG_ZSTD if use_zstd else 0), body
+
+
+def _maybe_zstd(raw, zstd_level):
+    z = zstd_wrap(raw, zstd_level)
+    return (K.SECTION_FLAG_ZSTD, z) if len(z) < len(raw) else (0, raw)
+
+
+def _section(stype, mode_id, flags, body):
+    head = SECTION.pack(stype, mode_id, flags, len(body), 0)[:8]
+    return head + struct.pack("<I", zlib.crc32(body, zlib.crc32(head))) + body
+
+
+def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=None,
+           index_mode="auto", label_mode="auto", zstd_level=19):
+    """Encode a task payload.
+
+    Parameters
+    ----------
+    indices : array-like of int
+        Kept pool indices in [0, pool_size), unique; any order (sorted with `labels`).
+    labels : array-like of int
+        One class id in [0, C) per index.
+    pool_size : int
+        N, the number of items in the reference pool.
+    classes : int or sequence of str
+        C, or the C class names (written as a class table).
+    pool_digest : bytes, optional
+        32-byte SHA-256 of the canonical pool manifest (see `pool_digest()`).
+    metadata : dict, optional
+        JSON-safe metadata, stored as canonical JSON in an ancillary section.
+    index_mode, label_mode : str
+        "auto" (smallest, deterministic) or a mode name, optionally with "+zstd".
+    zstd_level : int
+        1..19.
+
+    Examples
+    --------
+    >>> import pladafmt
+    >>> data = pladafmt.encode([3, 1], [0, 1], pool_size=10, classes=["cat", "dog"])
+    >>> p = pladafmt.decode(data)
+    >>> p.indices.tolist(), p.labels.tolist(), p.classes
+    ([1, 3], [1, 0], ('cat', 'dog'))
+    """
+    if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)):
+        raise EncodeError(f"pool_size: expected an int, got {type(pool_size).__name__}")
+    pool_size = int(pool_size)
+    if not 1 <= pool_size <= K.MAX_POOL_SIZE:
+        raise EncodeError(f"pool_size: expected 1..{K.MAX_POOL_SIZE}, got {pool_size}")
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, bool):
+        class_count, names = int(classes), None
+    elif isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__"):
+        raise EncodeError(f"classes: expected an int or a sequence of str, got {classes!r:.60}")
+    else:
+        names = list(classes)
+        class_count = len(names)
+        for i, n in enumerate(names):
+            if not isinstance(n, str):
+                raise EncodeError(f"classes[{i}]: expected str, got {type(n).__name__}")
+            if len(n.encode("utf-8", "surrogatepass")) > K.MAX_CLASS_NAME_BYTES:
+                raise EncodeError(f"classes[{i}]: expected <= {K.MAX_CLASS_NAME_BYTES} "
+                                  f"UTF-8 bytes, got {len(n.encode('utf-8', 'surrogatepass'))}")
+    if not 1 <= class_count <= K.MAX_CLASS_COUNT:
+        raise EncodeError(f"classes: expected 1..{K.MAX_CLASS_COUNT} classes, got {class_count}")
+    if not isinstance(zstd_level, int) or not 1 <= zstd_level <= 19:
+        raise EncodeError(f"zstd_level: expected 1..19, got {zstd_level!r}")
+
+    idx = _as_int_array(indices, "indices")
+    lab = _as_int_array(labels, "labels")
+    if len(idx) != len(lab):
+        raise EncodeError(f"labels: expected one per index ({len(idx)}), got {len(lab)}")
+    k = len(idx)
+    if k:
+        if idx.min() < 0 or idx.max() >= pool_size:
+            bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+            raise EncodeError(f"indices: expected 0 <= index < pool_size {pool_size}, got {bad}")
+        if lab.min() < 0 or lab.max() >= class_count:
+            bad = int(lab.min()) if lab.min() < 0 else int(lab.max())
+            raise EncodeError(f"labels: expected 0 <= label < C {class_count}, got {bad}")
+        if np.any(np.diff(idx) <= 0):
+            order = np.argsort(idx, kind="stable")
+            idx, lab = idx[order], lab[order]
+            dup = np.flatnonzero(np.diff(idx) == 0)
+            if len(dup):
+                raise EncodeError(f"indices: expected unique values, got {int(idx[dup[0]])} twice")
+    idx = np.ascontiguousarray(idx)
+    lab = np.ascontiguousarray(lab)
+
+    if pool_digest is not None:
+        pool_digest = bytes(pool_digest)
+        if len(pool_digest) != 32:
+            raise EncodeError(f"pool_digest: expected 32 bytes, got {len(pool_digest)}")
+
+    sections = []
+    if names is not None:
+        raw = b"".join(write_varint_twin(len(b)) + b
+                       for b in (n.encode("utf-8") for n in names))
+        flags, body = _maybe_zstd(raw, zstd_level)
+        sections.append(_section(K.SECTION_CLASS_TABLE, 0, flags, body))
+
+    bitmap_ok = lambda m: m.name != "bitmap" or (pool_size + 7) // 8 <= AUTO_BITMAP_MAX_BYTES
+    mode, flags, body = _smallest_stream(
+        _candidates(INDEX_MODE_TABLE, index_mode, "index", bitmap_ok), idx, pool_size, zstd_level)
+    index_name = _mode_string(mode, flags)
+    sections.append(_section(K.SECTION_INDEX_STREAM, mode.id, flags, body))
+    mode, flags, body = _smallest_stream(
+        _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,
+        zstd_level)
+    sections.append(_section(K.SECTION_LABEL_STREAM, mode.id, flags, body))
+
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise EncodeError(f"metadata: expected a dict, got {type(metadata).__name__}")
+        try:
+            raw = json.dumps(metadata, sort_keys=True, separators=(",", ":"),
+                             ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise EncodeError(f"metadata: expected JSON-safe values: {exc}") from exc
+        if len(raw) > K.MAX_METADATA_BYTES:
+            raise EncodeError(f"metadata: expected <= {K.MAX_METADATA_BYTES} bytes of JSON, "
+                              f"got {len(raw)}")
+        flags, body = _maybe_zstd(raw, zstd_level)
+        sections.append(_section(K.SECTION_METADATA, 0, flags, body))
+
+    head = HEADER.pack(K.MAGIC, K.FORMAT_MAJOR, K.FORMAT_MINOR,
+                       K.FLAG_POOL_DIGEST if pool_digest is not None else 0, 0, 0, 0,
+                       pool_size, k, class_count, len(sections), pool_digest or bytes(32),
+                       content_checksum(idx, lab), 0)[:-4]
+    return head + struct.pack("<I", zlib.crc32(head)) + b"".join(sections)
+
+
+# ==== decode ======================================================================
+
+@dataclass
+class _Header:
+    major: int
+    minor: int
+    flags: int
+    required: int
+    optional: int
+    pool_size: int
+    count: int
+    class_count: int
+    section_count: int
+    digest: bytes | None
+    checksum: bytes
+
+
+@dataclass
+class _Section:
+    type: int
+    mode: int
+    flags: int
+    offset: int          # of the body within the payload
+    length: int
+
+
+def _read_header(buf, max_pool_size, max_items):
+    n = len(buf)
+    if n < len(K.MAGIC):
+        raise TruncatedError(f"Magic: expected {len(K.MAGIC)} bytes, got {n}")
+    if bytes(buf[:8]) != K.MAGIC:
+        raise FormatError(f"Magic: expected {K.MAGIC.hex()}, got {bytes(buf[:8]).hex()}")
+    if n < 10:
+        raise TruncatedError(f"header: expected {K.HEADER_SIZE} bytes, got {n}")
+    if buf[8] != K.FORMAT_MAJOR:
+        raise UnsupportedVersionError(f"Version_Major: expected {K.FORMAT_MAJOR}, got {buf[8]}")
+    if n < K.HEADER_SIZE:
+        raise TruncatedError(f"header: expected {K.HEADER_SIZE} bytes, got {n}")
+    (_, major, minor, flags, reserved, required, optional, pool_size, count, class_count,
+     section_count, digest, checksum, crc) = HEADER.unpack_from(buf, 0)
+    actual = zlib.crc32(buf[:K.HEADER_SIZE - 4])
+    if crc != actual:
+        raise ChecksumError(f"Header_CRC32: expected {crc:08x} (stored), got {actual:08x}")
+    if flags & ~K.HEADER_FLAGS_KNOWN:
+        raise FormatError(f"Header_Flags: reserved bits expected 0, got 0x{flags:02x}")
+    if reserved:
+        raise FormatError(f"Reserved: expected 0, got {reserved}")
+    if required & ~K.REQUIRED_FEATURES_KNOWN:
+        raise UnsupportedVersionError(
+            f"Required_Features: unknown bits 0x{required & ~K.REQUIRED_FEATURES_KNOWN:08x} "
+            f"(this decoder knows 0x{K.REQUIRED_FEATURES_KNOWN:08x})")
+    if pool_size == 0:
+        raise FormatError("Pool_Size: expected >= 1, got 0")
+    if pool_size > K.MAX_POOL_SIZE or pool_size > max_pool_size:
+        raise LimitError(f"Pool_Size: expected <= {min(K.MAX_POOL_SIZE, max_pool_size)}, "
+                         f"got {pool_size}")
+    if count > pool_size:
+        raise FormatError(f"Item_Count: expected <= Pool_Size {pool_size}, got {count}")
+    if count > max_items:
+        raise LimitError(f"Item_Count: expected <= max_items {max_items}, got {count}")
+    if not 1 <= class_count <= K.MAX_CLASS_COUNT:
+        raise (FormatError if class_count == 0 else LimitError)(
+            f"Class_Count: expected 1..{K.MAX_CLASS_COUNT}, got {class_count}")
+    if section_count > K.MAX_SECTIONS:
+        raise LimitError(f"Section_Count: expected <= {K.MAX_SECTIONS}, got {section_count}")
+    if section_count < 2:
+        raise FormatError(f"Section_Count: expected >= 2 (index and label streams), "
+                          f"got {section_count}")
+    if not flags & K.FLAG_POOL_DIGEST:
+        if any(digest):
+            raise FormatError("Pool_Digest: expected 32 zero bytes when Header_Flags bit 0 "
+                              "is clear, got non-zero bytes")
+        digest = None
+    return _Header(major, minor, flags, required, optional, pool_size, count, class_count,
+                   section_count, digest, checksum)
+
+
+def _read_sections(buf, head):
+    pos = K.HEADER_SIZE
+    n = len(buf)
+    out = []
+    for i in range(head.section_count):
+        if n - pos < K.SECTION_HEADER_SIZE:
+            raise TruncatedError(f"section {i} header: expected {K.SECTION_HEADER_SIZE} bytes "
+                                 f"at offset {pos}, got {n - pos}")
+        stype, mode, flags, length, crc = SECTION.unpack_from(buf, pos)
+        if length > n - pos - K.SECTION_HEADER_SIZE:
+            raise TruncatedError(f"section {i} Section_Length: expected <= "
+                                 f"{n - pos - K.SECTION_HEADER_SIZE} (bytes left), got {length}")
+        body_at = pos + K.SECTION_HEADER_SIZE
+        actual = zlib.crc32(buf[body_at:body_at + length], zlib.crc32(buf[pos:pos + 8]))
+        if actual != crc:
+            raise ChecksumError(f"section {i} Section_CRC32: expected {crc:08x} (stored), "
+                                f"got {actual:08x}")
+        out.append(_Section(stype, mode, flags, body_at, length))
+        pos = body_at + length
+    if pos != n:
+        raise TrailingDataError(f"payload: expected to end after {head.section_count} "
+                                f"sections at byte {pos}, got {n - pos} trailing bytes")
+    return out
+
+
+def _check_layout(sections):
+    seen = {}
+    last_critical = 0
+    for i, s in enumerate(sections):
+        if s.type & K.ANCILLARY_BIT:
+            if s.type in seen and s.type in K.SECTION_NAMES:
+                raise FormatError(f"section {i}: {K.SECTION_NAMES[s.type]} expected at most "
+                                  "once, got twice")
+        else:
+            if s.type not in K.SECTION_NAMES:
+                raise UnsupportedVersionError(f"section {i} Section_Type: unknown critical "
+                                              f"type 0x{s.type:04x}")
+            if s.type <= last_critical:
+                raise FormatError(f"section {i} Section_Type: critical sections expected in "
+                                  f"increasing type order and once each, got 0x{s.type:04x} "
+                                  f"after 0x{last_critical:04x}")
+            last_critical = s.type
+        if s.type in K.SECTION_NAMES:
+            if s.flags & ~K.SECTION_FLAGS_KNOWN:
+                raise FormatError(f"section {i} Section_Flags: reserved bits expected 0, "
+                                  f"got 0x{s.flags:02x}")
+            if s.type in (K.SECTION_CLASS_TABLE, K.SECTION_METADATA) and s.mode:
+                raise FormatError(f"section {i} Section_Mode: expected 0 for "
+                                  f"{K.SECTION_NAMES[s.type]}, got {s.mode}")
+        seen[s.type] = s
+    for t in (K.SECTION_INDEX_STREAM, K.SECTION_LABEL_STREAM):
+        if t not in seen:
+            raise FormatError(f"sections: {K.SECTION_NAMES[t]} expected exactly once, got none")
+    return seen
+
+
+class _Budget:
+    """max_decoded_bytes, spent as the decoder allocates."""
+
+    def __init__(self, limit):
+        self.left = limit
+
+    def spend(self, nbytes, what):
+        if nbytes > self.left:
+            raise LimitError(f"{what}: needs {nbytes} bytes, expected <= the remaining "
+                             f"max_decoded_bytes budget {self.left}")
+        self.left -= nbytes
+
+
+def _body(buf, sec, field, bound, budget):
+    body = buf[sec.offset:sec.offset + sec.length]
+    if sec.flags & K.SECTION_FLAG_ZSTD:
+        raw = zstd_unwrap(body, field, bound, budget.left)
+        budget.spend(len(raw), field)
+        return np.frombuffer(raw, dtype=np.uint8)
+    if sec.length > bound:
+        raise FormatError(f"{field}: length expected <= {bound} for this header, "
+                          f"got {sec.length}")
+    return np.frombuffer(body, dtype=np.uint8)
+
+
+def _stream(buf, sec, table, kind, size, count, budget):
+    mode = table.get(sec.mode)
+    if mode is None:
+        raise UnsupportedVersionError(f"{kind} Section_Mode: unknown mode {sec.mode} "
+                                      f"(this decoder knows {sorted(table)})")
+    raw = _body(buf, sec, f"{kind} {mode.name}", mode.bound(size, count), budget)
+    if kind == "index_stream" and mode.name == "bitmap":
+        budget.spend(size, "index_stream bitmap unpacking")
+    values = mode.decode(raw, size, count)
+    return values, _mode_string(mode, sec.flags)
+
+
+def _class_table(buf, sec, class_count, budget):
+    bound = class_count * (2 + K.MAX_CLASS_NAME_BYTES)
+    raw = bytes(_body(buf, sec, "class_table", bound, budget))
+    names, pos = [], 0
+    for i in range(class_count):
+        try:
+            ln, pos = read_varint_twin(raw, pos, K.MAX_CLASS_NAME_BYTES + 1)
+        except ValueError as exc:
+            kind = str(exc)
+            cls = TruncatedError if kind == "truncated" else FormatError
+            raise cls(f"class_table: name {i} length: expected a minimal varint <= "
+                      f"{K.MAX_CLASS_NAME_BYTES}, got {kind}") from None
+        if ln > len(raw) - pos:
+            raise TruncatedError(f"class_table: name {i} expected {ln} bytes, got {len(raw) - pos}")
+        try:
+            names.append(raw[pos:pos + ln].decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"class_table: name {i} expected valid UTF-8: {exc}") from None
+        pos += ln
+    if pos != len(raw):
+        raise FormatError(f"class_table: expected {class_count} names ending at byte {pos}, "
+                          f"got {len(raw) - pos} trailing bytes")
+    return tuple(names)
+
+
+def _metadata(buf, sec, budget):
+    raw = bytes(_body(buf, sec, "metadata", K.MAX_METADATA_BYTES, budget))
+
+    def no_constants(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+    try:
+        meta = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FormatError(f"metadata: expected a UTF-8 JSON object: {exc}") from None
+    if not isinstance(meta, dict):
+        raise FormatError(f"metadata: expected a JSON object, got {type(meta).__name__}")
+    return meta
+
+
+def _as_buffer(data):
+    if isinstance(data, np.ndarray):
+        data = data.tobytes()
+    try:
+        return memoryview(data).cast("B")
+    except TypeError as exc:
+        raise FormatError(f"data: expected a bytes-like object, got {type(data).__name__}") from exc
+
+
+def decode(data, *, pool_digest=None, max_pool_size=K.DEFAULT_MAX_POOL_SIZE,
+           max_items=K.DEFAULT_MAX_ITEMS, max_decoded_bytes=K.DEFAULT_MAX_DECODED_BYTES):
+    """Decode and fully validate a payload; raises a PladaError subclass on any violation.
+
+    `pool_digest` (32 bytes), if given, must equal the payload's: PoolMismatchError is
+    raised before any stream is decoded. The limits bound what a hostile payload can
+    make the decoder allocate.
+    """
+    buf = _as_buffer(data)
+    head = _read_header(buf, max_pool_size, max_items)
+    budget = _Budget(max_decoded_bytes)
+    budget.spend(16 * head.count, "Item_Count (decoded indices and labels)")
+    if pool_digest is not None and bytes(pool_digest) != head.digest:
+        have = head.digest.hex() if head.digest else "none"
+        raise PoolMismatchError(f"Pool_Digest: expected {bytes(pool_digest).hex()} (local "
+                                f"pool), got {have}")
+    sections = _read_sections(buf, head)
+    seen = _check_layout(sections)
+
+    indices, index_mode = _stream(buf, seen[K.SECTION_INDEX_STREAM], INDEX_MODE_TABLE,
+                                  "index_stream", head.pool_size, head.count, budget)
+    labels, label_mode = _stream(buf, seen[K.SECTION_LABEL_STREAM], LABEL_MODE_TABLE,
+                                 "label_stream", head.class_count, head.count, budget)
+    if K.SECTION_CLASS_TABLE in seen:
+        classes = _class_table(buf, seen[K.SECTION_CLASS_TABLE], head.class_count, budget)
+    else:
+        classes = tuple(str(i) for i in range(head.class_count))
+    meta = _metadata(buf, seen[K.SECTION_METADATA], budget) if K.SECTION_METADATA in seen else {}
+
+    actual = content_checksum(indices, labels)
+    if actual != head.checksum:
+        raise ChecksumError(f"Content_Checksum: expected {head.checksum.hex()} (stored), "
+                            f"got {actual.hex()}")
+    return Payload(indices, labels, head.pool_size, head.class_count, classes, head.digest,
+                   meta, index_mode, label_mode, (head.major, head.minor))
+
+
+# ==== inspect =====================================================================
+
+def log2_binomial(n, k):
+    """log2 C(n, k) via lgamma (exact enough for bounds: relative error ~1e-15)."""
+    if k < 0 or k > n:
+        return 0.0
+    return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
+
+
+def entropy_bits(labels):
+    """k * H0(labels) in bits (empirical order-0 entropy)."""
+    if len(labels) == 0:
+        return 0.0
+    counts = np.bincount(labels).astype(np.float64)
+    counts = counts[counts > 0]
+    p = counts / counts.sum()
+    return float(-(counts * np.log2(p)).sum())
+
+
+def inspect(data):
+    """Validate a payload and describe it as a JSON-safe dict (sizes, modes, bound)."""
+    buf = _as_buffer(data)
+    p = decode(buf)
+    head = _read_header(buf, K.DEFAULT_MAX_POOL_SIZE, K.DEFAULT_MAX_ITEMS)
+    sections = []
+    for s in _read_sections(buf, head):
+        table = {K.SECTION_INDEX_STREAM: INDEX_MODE_TABLE,
+                 K.SECTION_LABEL_STREAM: LABEL_MODE_TABLE}.get(s.type)
+        sections.append({
+            "type": f"0x{s.type:04x}",
+            "name": K.SECTION_NAMES.get(s.type, "unknown-ancillary"),
+            "mode": _mode_string(table[s.mode], s.flags) if table else None,
+            "zstd": bool(s.flags & K.SECTION_FLAG_ZSTD),
+            "bytes": K.SECTION_HEADER_SIZE + s.length,
+            "body_bytes": s.length,
+        })
+    k = head.count
+    index_bits = log2_binomial(head.pool_size, k)
+    label_bits = entropy_bits(p.labels)
+    bound = index_bits + label_bits
+    total_bits = 8 * len(buf)
+    by_name = {s["name"]: s["bytes"] for s in sections}
+    per = (lambda b: b / k) if k else (lambda b: None)
+    return {
+        "format_version": f"{head.major}.{head.minor}",
+        "payload_bytes": len(buf),
+        "header_bytes": K.HEADER_SIZE,
+        "pool_size": head.pool_size,
+        "item_count": k,
+        "class_count": head.class_count,
+        "keep_rate": k / head.pool_size,
+        "pool_digest": head.digest.hex() if head.digest else None,
+        "content_checksum": head.checksum.hex(),
+        "index_mode": p.index_mode,
+        "label_mode": p.label_mode,
+        "sections": sections,
+        "metadata": p.metadata,
+        "bits_per_item": per(total_bits),
+        "index_bits_per_item": per(8 * by_name.get("index_stream", 0)),
+        "label_bits_per_item": per(8 * by_name.get("label_stream", 0)),
+        "bound_index_bits": index_bits,
+        "bound_label_bits": label_bits,
+        "bound_bits": bound,
+        "bound_bits_per_item": per(bound),
+        "ratio_to_bound": (total_bits / bound) if bound > 0 else None,
+        "index_ratio_to_bound": (8 * by_name.get("index_stream", 0) / index_bits)
+                                if index_bits > 0 else None,
+        "label_ratio_to_bound": (8 * by_name.get("label_stream", 0) / label_bits)
+                                if label_bits > 0 else None,
+    }

@@ -1,0 +1,41 @@
+"""The stream-mode tables of SPEC.md, once, as data: Section_Mode id -> implementation."""
+from collections import namedtuple
+
+from . import _bitmap, _huffman, _packed, _varint
+
+# encode(values, size) -> bytes; decode(raw uint8 array, size, count) -> int64 array;
+# bound(size, count) -> the largest raw body a valid stream can have.
+# For index modes size = pool_size; for label modes size = class_count.
+Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin")
+
+INDEX_MODE_TABLE = {
+    0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
+            _bitmap.bitmap_raw_size_bound, _bitmap.bitmap_encode_twin, _bitmap.bitmap_decode_twin),
+    1: Mode(1, "varint", 0, _varint.varint_encode, _varint.varint_decode,
+            _varint.varint_raw_size_bound, _varint.varint_encode_twin, _varint.varint_decode_twin),
+    2: Mode(2, "runs", 0, _varint.runs_encode, _varint.runs_decode,
+            _varint.runs_raw_size_bound, _varint.runs_encode_twin, _varint.runs_decode_twin),
+}
+
+LABEL_MODE_TABLE = {
+    0: Mode(0, "packed", 0, _packed.packed_encode, _packed.packed_decode,
+            _packed.packed_raw_size_bound, _packed.packed_encode_twin, _packed.packed_decode_twin),
+    1: Mode(1, "huffman", 0, _huffman.huffman_encode, _huffman.huffman_decode,
+            _huffman.huffman_raw_size_bound, _huffman.huffman_encode_twin,
+            _huffman.huffman_decode_twin),
+    2: Mode(2, "rle", 0, _varint.rle_encode, _varint.rle_decode,
+            _varint.rle_raw_size_bound, _varint.rle_encode_twin, _varint.rle_decode_twin),
+}
+
+
+def _register(table, module):
+    table[module.MODE_ID] = Mode(module.MODE_ID, module.NAME, module.MIN_MINOR, module.encode,
+                                 module.decode, module.raw_size_bound, module.encode_twin,
+                                 module.decode_twin)
+
+
+def mode_by_name(table, name):
+    for m in table.values():
+        if m.name == name:
+            return m
+    return None

@@ -1,0 +1,356 @@
+"""Stage 0: build or open the ordered reference pool and its manifest digest.
+
+The pool is what every client already holds. A payload only names pool positions, so
+server and client must agree on the pool item by item: each manifest item is
+(name, SHA-256 of its content), and pladafmt.pool_digest() hashes the ordered list.
+Change one pixel or swap two items and the digest changes, so the client's decode()
+raises PoolMismatchError before any training.
+
+Content hashes:
+  * array pools (Fashion-MNIST, rendered glyphs, .npy files): SHA-256 of the item's
+    raw uint8 pixels in C order (H*W or H*W*C bytes, no header);
+  * ImageFolder pools: SHA-256 of the image file's bytes.
+
+Pool specs (--pool):
+  broad            Fashion-MNIST train (60,000, file order, labels never read)
+                   followed by 60,000 rendered distractor glyphs (the default)
+  broad:NF,NG      the first NF Fashion-MNIST train images, then NG glyphs (tests, --quick)
+  fashion-train    the Fashion-MNIST train images alone
+  glyphs:NG        NG rendered glyphs alone
+  folder:PATH      an ImageFolder tree (sorted relative POSIX paths)
+  npy:PATH         a uint8 array (N,H,W) or (N,H,W,C) saved with numpy.save
+
+Usage:  python -m reference_pipeline.pools --pool broad --out pool_manifest.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import os
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .common import DEFAULT_CACHE, MissingDataError, PipelineError, content_key, write_json
+
+# -----------------------------------------------------------------------------
+# knobs (the distractor renderer; changing any of them changes the pool and its digest)
+
+FASHION_DIR = Path(os.environ.get("PLADA_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
+FONT_DIRS = [Path(p) for p in os.environ.get(
+    "PLADA_FONT_DIRS",
+    "/usr/share/fonts/truetype/dejavu:/usr/share/fonts/truetype/freefont:/usr/share/fonts/truetype/liberation",
+).split(":") if p]
+FONT_HINT = "apt-get install fonts-dejavu-core fonts-freefont-ttf fonts-liberation"
+FASHION_HINT = "apt-get install dataset-fashion-mnist"
+
+GLYPH_SEED = 20260226       # fixed: the distractors are part of the pool definition
+GLYPH_COUNT = 60_000        # items; "at least as many distractors as relevant images"
+CANVAS = 56                 # px; glyphs are drawn at 2x and box-filtered down to 28x28
+OUT_SIZE = 28               # px; same as Fashion-MNIST
+FONT_PX = (22, 40)          # px at canvas scale, inclusive range of font sizes
+MAX_ROTATE = 25.0           # degrees, uniform in [-MAX_ROTATE, MAX_ROTATE]
+MAX_SHIFT = 5               # px at canvas scale, uniform per axis
+INK = (140, 255)            # uint8 glyph brightness range (Fashion-MNIST is bright on black)
+
+# Latin, Greek, Cyrillic letters, digits, symbols. A font contributes only the
+# characters it really has (a missing glyph renders as .notdef and is skipped).
+CHARSET = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    + "".join(chr(c) for c in range(0x391, 0x3AA) if c != 0x3A2)   # Greek capitals
+    + "".join(chr(c) for c in range(0x3B1, 0x3CA))                 # Greek small
+    + "".join(chr(c) for c in range(0x410, 0x450))                 # Cyrillic basic
+    + "0123456789"
+    + "!#$%&()*+-/<=>?@[]{}~§©®°±µ¶×÷€£¥∞∑√∂≈≠≤≥♠♣♥♦★→←↑↓"
+)
+DIGITS = set("0123456789")
+
+
+# -----------------------------------------------------------------------------
+# the Pool object every stage uses
+
+@dataclass
+class Pool:
+    spec: str
+    names: list                      # per-item manifest name, in pool order
+    sha256: np.ndarray               # (N, 32) uint8: per-item content SHA-256
+    sources: list                    # per-item source (e.g. "fashion-mnist:train:17", "glyph:DejaVuSans:U+0416")
+    images: np.ndarray | None = None  # (N, H, W[, C]) uint8 for array pools
+    files: list | None = None        # absolute paths for ImageFolder pools
+    folder_size: int = 224           # px; ImageFolder images are resized to this square
+    folder_mode: str = "RGB"
+    _digest: bytes | None = field(default=None, repr=False)
+
+    def __len__(self):
+        return len(self.names)
+
+    @property
+    def channels(self) -> int:
+        if self.images is not None:
+            return 1 if self.images.ndim == 3 else self.images.shape[3]
+        return 3 if self.folder_mode == "RGB" else 1
+
+    def digest(self) -> bytes:
+        import pladafmt
+
+        if self._digest is None:
+            self._digest = pladafmt.pool_digest(
+                (n, self.sha256[i].tobytes()) for i, n in enumerate(self.names))
+        return self._digest
+
+    def __getitem__(self, sel):
+        """uint8 images for an index array or slice (what common.to_input expects)."""
+        if self.images is not None:
+            return self.images[sel]
+        idx = np.arange(len(self))[sel]
+        return np.stack([self._read_file(int(i)) for i in np.atleast_1d(idx)])
+
+    def _read_file(self, i: int) -> np.ndarray:
+        from PIL import Image
+
+        path = self.files[i]
+        try:
+            with Image.open(path) as im:
+                im = im.convert(self.folder_mode).resize((self.folder_size, self.folder_size), Image.BILINEAR)
+                return np.asarray(im, dtype=np.uint8)
+        except Exception as exc:  # PIL raises many types; the file name is what matters
+            raise PipelineError(f"cannot read pool image {path}: {exc}") from exc
+
+
+# -----------------------------------------------------------------------------
+# Fashion-MNIST (Debian dataset-fashion-mnist)
+
+def read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_fashion(split: str):
+    """(images, labels) of the official Fashion-MNIST split 'train' or 't10k'."""
+    img = FASHION_DIR / f"{split}-images-idx3-ubyte.gz"
+    lab = FASHION_DIR / f"{split}-labels-idx1-ubyte.gz"
+    for p in (img, lab):
+        if not p.is_file():
+            raise MissingDataError(f"Fashion-MNIST file not found: {p}; install the data with: {FASHION_HINT}")
+    return read_idx(img), read_idx(lab).astype(np.int64)
+
+
+# -----------------------------------------------------------------------------
+# distractor glyphs
+
+def font_files() -> list:
+    files = sorted({p for d in FONT_DIRS if d.is_dir() for p in d.glob("*.[ot]tf")}, key=lambda p: (p.stem, str(p)))
+    if not files:
+        raise MissingDataError(f"no TrueType fonts in {':'.join(map(str, FONT_DIRS))}; install them with: {FONT_HINT}")
+    return files
+
+
+def _covered_chars(path: Path) -> str:
+    """Characters of CHARSET that the font really draws (not .notdef, not empty)."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(path), 32)
+
+    def bitmap(ch):
+        m = font.getmask(ch)
+        return m.size, bytes(m)
+
+    notdef = {bitmap("\ue000"), bitmap("\U0010fffd")}
+    out = []
+    for ch in CHARSET:
+        b = bitmap(ch)
+        if b[0][0] > 0 and b[0][1] > 0 and any(b[1]) and b not in notdef:
+            out.append(ch)
+    return "".join(out)
+
+
+def render_glyphs(count: int = GLYPH_COUNT, seed: int = GLYPH_SEED):
+    """Render `count` 28x28 uint8 glyph images, grouped by font (like synsets).
+
+    Returns (images, names, sources). Deterministic: one numpy Generator seeded
+    with `seed` draws every random choice in a fixed order; Pillow/FreeType draw.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = font_files()
+    charsets = [_covered_chars(f) for f in fonts]
+    keep = [i for i, cs in enumerate(charsets) if len(cs) >= 20]  # symbol-only fonts add nothing
+    fonts, charsets = [fonts[i] for i in keep], [charsets[i] for i in keep]
+    per_font = [count // len(fonts) + (1 if i < count % len(fonts) else 0) for i in range(len(fonts))]
+    rng = np.random.default_rng(seed)
+    images = np.zeros((count, OUT_SIZE, OUT_SIZE), np.uint8)
+    names, sources = [], []
+    sizes = range(FONT_PX[0], FONT_PX[1] + 1)
+    j = 0
+    for path, chars, n in zip(fonts, charsets, per_font):
+        ft = {s: ImageFont.truetype(str(path), s) for s in sizes}
+        for k in range(n):
+            ch = chars[rng.integers(len(chars))]
+            size = int(rng.integers(FONT_PX[0], FONT_PX[1] + 1))
+            angle = float(rng.uniform(-MAX_ROTATE, MAX_ROTATE))
+            dx, dy = (int(v) for v in rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2))
+            ink = int(rng.integers(INK[0], INK[1] + 1))
+            canvas = Image.new("L", (CANVAS, CANVAS), 0)
+            draw = ImageDraw.Draw(canvas)
+            x0, y0, x1, y1 = draw.textbbox((0, 0), ch, font=ft[size])
+            ox = (CANVAS - (x1 - x0)) // 2 - x0 + dx
+            oy = (CANVAS - (y1 - y0)) // 2 - y0 + dy
+            draw.text((ox, oy), ch, fill=ink, font=ft[size])
+            canvas = canvas.rotate(angle, resample=Image.BILINEAR)
+            images[j] = np.asarray(canvas.reduce(CANVAS // OUT_SIZE), np.uint8)
+            names.append(f"glyphs/{path.stem}/{k:06d}")
+            sources.append(f"glyph:{path.stem}:U+{ord(ch):04X}")
+            j += 1
+    return images, names, sources
+
+
+# -----------------------------------------------------------------------------
+# building and caching pools
+
+def pixel_sha256(images: np.ndarray) -> np.ndarray:
+    flat = np.ascontiguousarray(images).reshape(len(images), -1)
+    return np.frombuffer(b"".join(hashlib.sha256(row.tobytes()).digest() for row in flat), np.uint8).reshape(-1, 32)
+
+
+def _array_pool(spec, images, names, sources) -> Pool:
+    return Pool(spec=spec, names=list(names), sha256=pixel_sha256(images), sources=list(sources), images=images)
+
+
+def _cached_arrays(key: str, cache_dir: Path, build):
+    """Load (images, names, sources) from cache_dir/pools/key, or build and store them."""
+    d = Path(cache_dir) / "pools" / key
+    if (d / "images.npy").is_file() and (d / "meta.npz").is_file():
+        meta = np.load(d / "meta.npz")
+        return np.load(d / "images.npy", mmap_mode="r"), list(meta["names"]), list(meta["sources"])
+    images, names, sources = build()
+    d.mkdir(parents=True, exist_ok=True)
+    np.save(d / "images.npy.tmp.npy", images)
+    np.savez(d / "meta.npz", names=np.array(names), sources=np.array(sources))
+    os.replace(d / "images.npy.tmp.npy", d / "images.npy")
+    return images, names, sources
+
+
+def _fashion_part(nf: int):
+    x, _ = load_fashion("train")  # labels are loaded by the reader but never used for the pool
+    if not 0 <= nf <= len(x):
+        raise PipelineError(f"pool asks for {nf} Fashion-MNIST images, the train split has {len(x)}")
+    return x[:nf], [f"fashion-mnist/train/{i:05d}" for i in range(nf)], [f"fashion-mnist:train:{i}" for i in range(nf)]
+
+
+def _glyph_part(ng: int, cache_dir):
+    import PIL
+
+    key = content_key("glyphs", ng, GLYPH_SEED, CANVAS, OUT_SIZE, FONT_PX, MAX_ROTATE, MAX_SHIFT, INK, CHARSET,
+                      [str(p) for p in font_files()], PIL.__version__)
+    return _cached_arrays(key, cache_dir, lambda: render_glyphs(ng))
+
+
+def open_pool(spec: str = "broad", cache_dir=DEFAULT_CACHE, folder_size: int = 224, folder_mode: str = "RGB") -> Pool:
+    """Open the pool named by `spec` (see the module docstring), building caches as needed."""
+    kind, _, arg = spec.partition(":")
+    if kind == "broad":
+        nf, ng = (60_000, GLYPH_COUNT)
+        if arg:
+            try:
+                nf, ng = (int(v) for v in arg.split(","))
+            except ValueError:
+                raise PipelineError(f"pool spec {spec!r}: expected broad:NF,NG with two integers") from None
+        fx, fn, fs = _fashion_part(nf)
+        gx, gn, gs = _glyph_part(ng, cache_dir)
+        return _array_pool(spec, np.concatenate([fx, np.asarray(gx)]), fn + gn, fs + gs)
+    if kind == "fashion-train":
+        return _array_pool(spec, *_fashion_part(60_000))
+    if kind == "glyphs":
+        return _array_pool(spec, *_glyph_part(int(arg or GLYPH_COUNT), cache_dir))
+    if kind == "npy":
+        images = np.load(arg, mmap_mode="r")
+        if images.dtype != np.uint8 or images.ndim not in (3, 4):
+            raise PipelineError(f"{arg}: expected a uint8 array (N,H,W) or (N,H,W,C), got {images.dtype} {images.shape}")
+        stem = Path(arg).stem
+        return _array_pool(spec, images, [f"{stem}/{i:08d}" for i in range(len(images))],
+                           [f"npy:{arg}:{i}" for i in range(len(images))])
+    if kind == "folder":
+        return folder_pool(Path(arg), folder_size=folder_size, folder_mode=folder_mode)
+    raise PipelineError(f"unknown pool spec {spec!r} (broad, broad:NF,NG, fashion-train, glyphs:N, folder:PATH, npy:PATH)")
+
+
+IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jpe"}
+
+
+def folder_pool(root: Path, folder_size=224, folder_mode="RGB") -> Pool:
+    """An ImageFolder tree: every image file under root, ordered by relative POSIX path.
+
+    Each file is hashed and opened once here (Image.verify), so a corrupt image fails
+    now with its name rather than halfway through scoring.
+    """
+    from PIL import Image
+
+    if not root.is_dir():
+        raise PipelineError(f"ImageFolder root not found: {root}")
+    rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                 if p.is_file() and p.suffix.lower() in IMAGE_EXT)
+    if not rel:
+        raise PipelineError(f"no images under {root}")
+    sha = np.zeros((len(rel), 32), np.uint8)
+    for i, r in enumerate(rel):
+        data = (root / r).read_bytes()
+        sha[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.verify()
+        except Exception as exc:
+            raise PipelineError(f"cannot read pool image {root / r}: {exc}") from exc
+    return Pool(spec=f"folder:{root}", names=rel, sha256=sha, sources=[f"folder:{r}" for r in rel],
+                files=[root / r for r in rel], folder_size=folder_size, folder_mode=folder_mode)
+
+
+def relevant_mask(pool: Pool, task: str) -> np.ndarray:
+    """Which pool items come from the task's own domain: the 'precision' of a selection.
+
+    fashion tasks: Fashion-MNIST items; digits: rendered digit glyphs. Unknown → all False.
+    """
+    if task.startswith("fashion"):
+        return np.array([s.startswith("fashion-mnist:") for s in pool.sources])
+    if task == "digits":
+        return np.array([s.startswith("glyph:") and chr(int(s.rsplit("U+", 1)[1], 16)) in DIGITS for s in pool.sources])
+    return np.zeros(len(pool), bool)
+
+
+# -----------------------------------------------------------------------------
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m reference_pipeline.pools", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--pool", default="broad", help="pool spec (default: broad)")
+    ap.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache directory for rendered pools")
+    ap.add_argument("--out", help="write a JSON summary (size, digest, per-source counts) here")
+    ap.add_argument("--manifest", help="write the full manifest (name, sha256, source per line) as TSV here")
+    args = ap.parse_args(argv)
+    pool = open_pool(args.pool, args.cache)
+    by_source = {}
+    for s in pool.sources:
+        k = s.split(":")[0] + (":" + s.split(":")[1] if s.startswith("glyph:") else "")
+        by_source[k] = by_source.get(k, 0) + 1
+    summary = dict(spec=args.pool, size=len(pool), digest=pool.digest().hex(), items_by_source=by_source)
+    print(f"pool {args.pool}: {len(pool)} items, digest {pool.digest().hex()}")
+    if args.out:
+        write_json(args.out, summary)
+    if args.manifest:
+        with open(args.manifest, "w") as f:
+            for n, h, s in zip(pool.names, pool.sha256, pool.sources):
+                f.write(f"{n}\t{h.tobytes().hex()}\t{s}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,390 @@
+"""Shared machinery for the hostile-input tests and fuzzers (issue 6).
+
+Imported by ``tests/fuzz/fuzz_decode.py`` (atheris), ``tests/fuzz/test_mutator.py``
+(hypothesis) and ``tests/test_hostile.py``. Nothing here imports atheris or pytest.
+
+Three things live here:
+
+* seed payloads: small valid payloads for every index mode x label mode, with and
+  without the ``+zstd`` wrapper, plus the conformance vectors when they exist;
+* a container walker that finds the fixed header, the header CRC and the sections
+  (type u16, mode u8, flags u8, length u32, CRC-32) of a payload, so that mutations can
+  be structural (edit a length field, reorder sections, edit a Zstd frame) and can
+  re-seal the CRCs so that they reach the stream decoders behind them;
+* the oracle: only ``PladaError`` may escape ``decode``, and a payload that decodes
+  must decode to what was encoded (the content checksum makes any other answer a bug).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import pladafmt
+from pladafmt import PladaError
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+VECTOR_DIRS = [REPO / "conformance" / "vectors", REPO / "conformance" / "valid",
+               REPO / "conformance" / "invalid"]
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+# Limits used by the fuzzers: low, like libpng's 8 MB malloc ceiling in its fuzzers, so
+# that "declared sizes cannot make decode allocate more than max_decoded_bytes" is
+# exercised on every input, not only on terabyte declarations.
+FUZZ_LIMITS = dict(max_decoded_bytes=1 << 24, max_items=1 << 20, max_pool_size=1 << 40)
+
+
+# --------------------------------------------------------------------------- seeds
+
+@dataclass
+class Seed:
+    name: str
+    data: bytes
+    indices: np.ndarray
+    labels: np.ndarray
+    kwargs: dict = field(default_factory=dict)
+
+
+def base_modes(kind: str) -> list[str]:
+    names = pladafmt.INDEX_MODES if kind == "index" else pladafmt.LABEL_MODES
+    return [str(m) for m in names]
+
+
+def mode_variants(kind: str) -> list[str]:
+    out = []
+    for m in base_modes(kind):
+        out += [m, m + "+zstd"]
+    return out
+
+
+def _task(rng, pool_size, k, classes, clustered=False, skew=False):
+    if clustered:
+        start = int(rng.integers(0, max(1, pool_size - 4 * k)))
+        idx = np.sort(rng.choice(np.arange(start, min(pool_size, start + 4 * k)), k,
+                                 replace=False))
+    else:
+        idx = np.sort(rng.choice(pool_size, k, replace=False))
+    if skew:
+        p = np.array([0.85] + [0.15 / (classes - 1)] * (classes - 1)) if classes > 1 else None
+        lab = rng.choice(classes, k, p=p)
+    else:
+        lab = rng.integers(0, classes, k)
+    return idx.astype(np.int64), lab.astype(np.int64)
+
+
+def encode_seed(idx, lab, *, pool_size, classes, index_mode, label_mode, **kw) -> bytes:
+    return pladafmt.encode(idx, lab, pool_size=pool_size, classes=classes,
+                           index_mode=index_mode, label_mode=label_mode, **kw)
+
+
+def make_seeds(size: str = "tiny", *, seed: int = 6) -> list[Seed]:
+    """Valid payloads covering every (index mode, label mode, zstd) combination.
+
+    ``tiny``: pool 40, 6 kept, 3 classes -- small enough to flip every bit of every
+    payload in a test. ``small``: pool 3000, ~150 kept, 7 classes, clustered and
+    skewed variants -- enough symbols for the entropy coders to build real tables.
+    Combinations the encoder refuses (EncodeError) are skipped, not failed: the
+    round-trip tests own that.
+    """
+    rng = np.random.default_rng(seed)
+    if size == "tiny":
+        shapes = [dict(pool_size=40, k=6, classes=3)]
+    elif size == "small":
+        shapes = [dict(pool_size=3000, k=150, classes=7, clustered=True, skew=True),
+                  dict(pool_size=3000, k=90, classes=2)]
+    else:
+        raise ValueError(size)
+    seeds = []
+    for shape in shapes:
+        idx, lab = _task(rng, shape["pool_size"], shape["k"], shape["classes"],
+                         shape.get("clustered", False), shape.get("skew", False))
+        for im in mode_variants("index"):
+            for lm in mode_variants("label"):
+                kw = dict(pool_size=shape["pool_size"], classes=shape["classes"],
+                          index_mode=im, label_mode=lm)
+                try:
+                    data = encode_seed(idx, lab, **kw)
+                except pladafmt.EncodeError:
+                    continue
+                seeds.append(Seed(f"{size}-{im}-{lm}-k{len(idx)}", data, idx, lab, kw))
+    return seeds
+
+
+def edge_seeds() -> list[Seed]:
+    """Legal but unusual payloads: empty task, single class, full pool, index 0 and N-1,
+    metadata and pool digest present."""
+    out = []
+    cases = [
+        ("empty", np.zeros(0, np.int64), np.zeros(0, np.int64), 10, 2, {}),
+        ("one", np.array([9]), np.array([0]), 10, 1, {}),
+        ("full", np.arange(16), np.arange(16) % 4, 16, 4, {}),
+        ("ends", np.array([0, 999]), np.array([1, 0]), 1000, 2, {}),
+        ("meta", np.array([1, 5, 7]), np.array([0, 1, 1]), 10, 2,
+         dict(metadata={"note": "x"}, pool_digest=bytes(range(32)))),
+    ]
+    for name, idx, lab, n, c, extra in cases:
+        for im in ("auto",) + tuple(base_modes("index")):
+            try:
+                data = pladafmt.encode(np.asarray(idx, np.int64), np.asarray(lab, np.int64),
+                                       pool_size=n, classes=c, index_mode=im, **extra)
+            except (PladaError, TypeError):
+                continue
+            out.append(Seed(f"edge-{name}-{im}", data, np.asarray(idx, np.int64),
+                            np.asarray(lab, np.int64), dict(pool_size=n, classes=c, **extra)))
+    return out
+
+
+def conformance_files() -> list[pathlib.Path]:
+    files = []
+    for d in VECTOR_DIRS:
+        if d.is_dir():
+            files += sorted(p for p in d.rglob("*") if p.is_file()
+                            and p.suffix not in (".json", ".md", ".py", ".txt"))
+    return files
+
+
+def write_corpus(dest: pathlib.Path) -> int:
+    """Write every seed payload (and conformance vector) as one file each; returns the count."""
+    dest.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for s in make_seeds("tiny") + make_seeds("small") + edge_seeds():
+        (dest / (s.name.replace("+", "_") + ".plada")).write_bytes(s.data)
+        n += 1
+    for p in conformance_files():
+        (dest / ("cv-" + p.name)).write_bytes(p.read_bytes())
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- container
+
+SEC_HDR = struct.Struct("<HBBII")  # type, mode, flags, length, crc32 (body)
+
+
+@dataclass
+class Section:
+    offset: int          # offset of the section header
+    type: int
+    mode: int
+    flags: int
+    length: int
+    crc: int
+    body_offset: int
+
+    @property
+    def end(self) -> int:
+        return self.body_offset + self.length
+
+    @property
+    def zstd(self) -> bool:
+        return bool(self.flags & 1)
+
+
+@dataclass
+class Layout:
+    """Where things are in one payload (found by walking it, checked by its CRCs)."""
+    header_len: int
+    header_crc_at: int | None       # offset of the u32 header CRC (covers data[:at])
+    sections: list[Section]
+
+
+def _walk_sections(data: bytes, start: int) -> list[Section] | None:
+    secs, p = [], start
+    while p < len(data):
+        if p + SEC_HDR.size > len(data):
+            return None
+        t, m, f, ln, crc = SEC_HDR.unpack_from(data, p)
+        b = p + SEC_HDR.size
+        if b + ln > len(data) or zlib.crc32(data[b:b + ln]) != crc:
+            return None
+        secs.append(Section(p, t, m, f, ln, crc, b))
+        p = b + ln
+    return secs
+
+
+def find_layout(data: bytes) -> Layout | None:
+    """Find the header/section split of a *valid* payload by its CRCs.
+
+    The fixed header is the shortest prefix after which a chain of CRC-valid sections
+    runs exactly to the end; the header CRC is the u32 inside it equal to the CRC-32 of
+    the bytes before it. Self-calibrating so the harness does not hard-code offsets
+    that SPEC.md may still move; ``tests/test_hostile.py`` checks it against SPEC.md.
+    """
+    for start in range(8, min(len(data), 512) + 1):
+        secs = _walk_sections(data, start)
+        if secs is None or not secs:
+            continue
+        hcrc = None
+        for at in range(8, start - 3):
+            if zlib.crc32(data[:at]) == struct.unpack_from("<I", data, at)[0]:
+                hcrc = at
+        return Layout(start, hcrc, secs)
+    return None
+
+
+def reseal(data: bytes | bytearray, layout: Layout | None = None) -> bytes:
+    """Recompute the header CRC and every section CRC that the walk can find.
+
+    Walks section headers by their own length fields (not by CRCs), so a payload whose
+    lengths were edited is resealed as what it now says it is. Used to get mutations
+    past the CRCs: an attacker can always do this, so the decoder's behaviour behind
+    the CRCs must be safe too.
+    """
+    buf = bytearray(data)
+    layout = layout or find_layout(bytes(data))
+    if layout is None:
+        return bytes(buf)
+    if layout.header_crc_at is not None and layout.header_crc_at + 4 <= len(buf):
+        at = layout.header_crc_at
+        struct.pack_into("<I", buf, at, zlib.crc32(bytes(buf[:at])))
+    p = layout.header_len
+    for _ in range(4096):
+        if p + SEC_HDR.size > len(buf):
+            break
+        ln = struct.unpack_from("<I", buf, p + 4)[0]
+        b = p + SEC_HDR.size
+        if b + ln > len(buf):
+            break
+        struct.pack_into("<I", buf, p + 8, zlib.crc32(bytes(buf[b:b + ln])))
+        p = b + ln
+    return bytes(buf)
+
+
+def rebuild(header: bytes, sections: list[tuple[int, int, int, bytes]]) -> bytes:
+    """Assemble header + sections (type, mode, flags, body) with fresh section CRCs."""
+    out = bytearray(header)
+    for t, m, f, body in sections:
+        out += SEC_HDR.pack(t, m, f, len(body), zlib.crc32(body)) + body
+    return bytes(out)
+
+
+def split(data: bytes, layout: Layout):
+    header = data[:layout.header_len]
+    secs = [(s.type, s.mode, s.flags, data[s.body_offset:s.end]) for s in layout.sections]
+    return header, secs
+
+
+# --------------------------------------------------------------------------- zstd frames
+
+def zstd_frame(content_size: int | None, payload: bytes = b"\0", *, window_log: int = 20,
+               single_segment: bool = False, checksum: bool = False,
+               block: str = "raw") -> bytes:
+    """Hand-build one Zstd frame (RFC 8878 s3.1.1) that *declares* ``content_size``.
+
+    The real content is ``payload`` in one raw (or RLE) block; the declaration is a lie
+    when the two differ, which is the point: python-zstandard allocates what the frame
+    header declares.
+    """
+    fhd = 0
+    fcs = b""
+    if content_size is not None:
+        if single_segment and content_size < 256:
+            fcs = struct.pack("<B", content_size)
+        elif 256 <= content_size < 65536 + 256:
+            fhd |= 1 << 6
+            fcs = struct.pack("<H", content_size - 256)
+        elif content_size < 1 << 32:
+            fhd |= 2 << 6
+            fcs = struct.pack("<I", content_size)
+        else:
+            fhd |= 3 << 6
+            fcs = struct.pack("<Q", content_size)
+        if single_segment and content_size < 256 and fhd >> 6 != 0:
+            pass
+    if single_segment:
+        fhd |= 1 << 5
+        wd = b""
+    else:
+        wd = bytes([(window_log - 10) << 3])
+    if checksum:
+        fhd |= 1 << 2
+    if block == "raw":
+        bh = (len(payload) << 3) | (0 << 1) | 1
+        blk = bh.to_bytes(3, "little") + payload
+    elif block == "rle":
+        # one RLE block regenerating len(payload) copies of payload[0]
+        bh = (len(payload) << 3) | (1 << 1) | 1
+        blk = bh.to_bytes(3, "little") + payload[:1]
+    else:
+        raise ValueError(block)
+    tail = b"\0\0\0\0" if checksum else b""
+    return ZSTD_MAGIC + bytes([fhd]) + wd + fcs + blk + tail
+
+
+def zstd_compress(raw: bytes, level: int = 3) -> bytes:
+    import zstandard
+    return zstandard.ZstdCompressor(level=level, write_content_size=True).compress(raw)
+
+
+def zstd_decompress(frame: bytes, limit: int = 1 << 24) -> bytes | None:
+    """Bounded decompress for the harness itself (never trusts the declared size)."""
+    import zstandard
+    try:
+        with zstandard.ZstdDecompressor(max_window_size=1 << 23).stream_reader(frame) as r:
+            out = r.read(limit + 1)
+    except zstandard.ZstdError:
+        return None
+    return out if len(out) <= limit else None
+
+
+# --------------------------------------------------------------------------- oracle
+
+class OracleFailure(AssertionError):
+    pass
+
+
+def payload_eq(a, b) -> bool:
+    return (np.array_equal(a.indices, b.indices) and np.array_equal(a.labels, b.labels)
+            and a.pool_size == b.pool_size and a.class_count == b.class_count
+            and a.classes == b.classes and a.pool_digest == b.pool_digest
+            and a.metadata == b.metadata)
+
+
+def check_invariants(p) -> None:
+    """Whatever decode returns must be a well-formed task, whatever the input was."""
+    idx, lab = np.asarray(p.indices), np.asarray(p.labels)
+    if idx.dtype != np.int64 or lab.dtype != np.int64:
+        raise OracleFailure(f"dtypes {idx.dtype}/{lab.dtype}")
+    if idx.shape != lab.shape or idx.ndim != 1:
+        raise OracleFailure(f"shapes {idx.shape}/{lab.shape}")
+    if idx.size:
+        if idx[0] < 0 or idx[-1] >= p.pool_size or np.any(np.diff(idx) <= 0):
+            raise OracleFailure("indices not strictly increasing within [0, pool_size)")
+        if lab.min() < 0 or lab.max() >= p.class_count:
+            raise OracleFailure("label outside [0, class_count)")
+
+
+def decode_checked(data: bytes, *, original=None, strict: bool = True, **limits):
+    """Decode hostile ``data``; return the Payload or the PladaError raised.
+
+    Anything other than a PladaError propagates (a bug). If decode succeeds and
+    ``original`` (a Payload or a Seed) is given: ``strict`` demands the whole task be
+    equal (used for mutations that did not re-seal CRCs: an undetected accidental
+    corruption); otherwise only indices and labels must match (re-sealed mutations can
+    legitimately change CRC-only-protected fields; the content checksum still pins the
+    decoded arrays).
+    """
+    try:
+        p = pladafmt.decode(data, **limits)
+    except PladaError as e:
+        return e
+    check_invariants(p)
+    if original is not None:
+        same_arrays = (np.array_equal(p.indices, original.indices)
+                       and np.array_equal(p.labels, original.labels))
+        if not same_arrays:
+            raise OracleFailure("mutated payload decoded to different indices/labels")
+        if strict and hasattr(original, "pool_size") and not payload_eq(p, original):
+            raise OracleFailure("mutated payload decoded to a different task header")
+    return p
+
+
+def bundled_limits() -> dict:
+    env = os.environ.get("PLADA_FUZZ_LIMITS")
+    return dict(FUZZ_LIMITS) if env != "default" else {}
