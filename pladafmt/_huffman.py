@@ -258,17 +258,26 @@ def huffman_encode_twin(labels, class_count):
 def huffman_decode_twin(raw, class_count, count):
     raw = bytes(raw)
     n, pos = read_varint_twin(raw, 0, class_count + 1)
+    if (n == 0) != (count == 0):
+        raise ValueError("symbol_count")
     lengths, prev = {}, -1
     for _ in range(n):
         g, pos = read_varint_twin(raw, pos, class_count - prev - 1)
         prev = prev + 1 + g
-        lengths[prev] = raw[pos]
+        lengths[prev] = raw[pos]                  # IndexError if the table is cut short
         pos += 1
+    if n == 1 and lengths[prev] != 0:
+        raise ValueError("single_length")
+    if n > 1:
+        if not all(1 <= ln <= MAX_HUFFMAN_LENGTH for ln in lengths.values()):
+            raise ValueError("length_range")
+        if sum(2.0 ** -ln for ln in lengths.values()) != 1.0:
+            raise ValueError("kraft")
     if len(lengths) <= 1:
         if pos != len(raw):
             raise ValueError("trailing")
         return [next(iter(lengths))] * count if lengths else []
-    by_code = {(ln, c): s for s, c in canonical_codes(lengths).items() for ln in [lengths[s]]}
+    by_code = {(lengths[s], c): s for s, c in canonical_codes(lengths).items()}
     bits = "".join(f"{b:08b}"[::-1] for b in raw[pos:])
     out, code, ln, i = [], 0, 0, 0
     while len(out) < count:
@@ -278,8 +287,6 @@ def huffman_decode_twin(raw, class_count, count):
         if (ln, code) in by_code:
             out.append(by_code[(ln, code)])
             code, ln = 0, 0
-        elif ln > MAX_HUFFMAN_LENGTH:
-            raise ValueError("code")
     if len(bits) - i >= 8 or "1" in bits[i:]:
         raise ValueError("padding")
     return out

@@ -26,7 +26,8 @@ def leb128_size(value):
 
 @njit(cache=True)
 def read_varint(buf, pos, limit):
-    """Read one varint at buf[pos]; returns (value, new_pos, status).
+    """Read one varint at buf[pos]; returns (value, new_pos, status); on an error the
+    position returned is the varint's first byte.
 
     `limit` bounds the value (exclusive): reading stops with ERR_OVERFLOW as soon as
     the value cannot be < limit, so a long chain of 0x80 bytes costs at most ~7 bytes
@@ -38,17 +39,17 @@ def read_varint(buf, pos, limit):
     start = pos
     while True:
         if pos >= n:
-            return np.uint64(0), pos, ERR_TRUNCATED
+            return np.uint64(0), start, ERR_TRUNCATED
         b = np.uint64(buf[pos])
         pos += 1
         if shift > 56:              # a 10th group cannot fit any value < 2^63
-            return np.uint64(0), pos, ERR_OVERFLOW
+            return np.uint64(0), start, ERR_OVERFLOW
         value |= (b & np.uint64(0x7F)) << np.uint64(shift)
         if value >= np.uint64(limit):
-            return np.uint64(0), pos, ERR_OVERFLOW
+            return np.uint64(0), start, ERR_OVERFLOW
         if b < np.uint64(0x80):
             if b == np.uint64(0) and pos - start > 1:
-                return np.uint64(0), pos, ERR_NONMINIMAL
+                return np.uint64(0), start, ERR_NONMINIMAL
             return value, pos, OK
         shift += 7
 
