@@ -1,7 +1,7 @@
 """The stream-mode tables of SPEC.md, once, as data: Section_Mode id -> implementation."""
 from collections import namedtuple
 
-from . import _bitmap, _huffman, _packed, _varint
+from . import _adaptive, _adaptive_labels, _bitmap, _huffman, _packed, _rans, _rice, _varint
 
 # encode(values, size) -> bytes; decode(raw uint8 array, size, count) -> int64 array;
 # bound(size, count) -> the largest raw body a valid stream can have.
@@ -39,3 +39,10 @@ def mode_by_name(table, name):
         if m.name == name:
             return m
     return None
+
+
+# Format 1.1: the near-entropy modes (SPEC.md "Format 1.1 modes").
+_register(INDEX_MODE_TABLE, _rice)
+_register(INDEX_MODE_TABLE, _adaptive)
+_register(LABEL_MODE_TABLE, _rans)
+_register(LABEL_MODE_TABLE, _adaptive_labels)

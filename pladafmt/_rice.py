@@ -44,24 +44,45 @@ def choose_r_twin(block: list[int], prev_r: int) -> int:
 
 
 @njit(cache=True)
+def _block_data_cost(gaps, lo, hi, r):
+    c = (hi - lo) * (r + 1)
+    for j in range(lo, hi):
+        c += gaps[j] >> r
+    return c
+
+
+@njit(cache=True)
 def _choose_rs(gaps, rs):
-    """Fill rs[b] with block b's parameter; return the stream size in bits."""
+    """Fill rs[b] with block b's parameter (the policy of choose_r_twin); return the
+    stream size in bits.
+
+    The data cost c0(r) = sum(g >> r) + n(r + 1) is convex in r (its forward difference
+    n - sum(ceil((g >> r) / 2)) never decreases), so its smallest minimiser r0 is the first
+    r whose successor is not cheaper.  Adding the header cost (1 bit for prev_r, 7 for any
+    other r) can only move the minimum to prev_r, so comparing r0 with prev_r gives the same
+    answer as scanning all 48 values, at a fraction of the work.
+    """
     k = gaps.shape[0]
     prev_r = 0
     total = 0
     for b in range(rs.shape[0]):
         lo = b * BLOCK_GAPS
         hi = min(lo + BLOCK_GAPS, k)
-        best_r = 0
-        best_cost = -1
-        for r in range(R_MAX + 1):
-            c = 0
-            for j in range(lo, hi):
-                c += gaps[j] >> r
-            c += (hi - lo) * (r + 1) + (1 if r == prev_r else 1 + R_BITS)
-            if best_cost < 0 or c < best_cost:
-                best_cost = c
-                best_r = r
+        r0 = 0
+        c0 = _block_data_cost(gaps, lo, hi, 0)
+        while r0 < R_MAX:
+            c1 = _block_data_cost(gaps, lo, hi, r0 + 1)
+            if c1 >= c0:
+                break
+            r0 += 1
+            c0 = c1
+        best_r = r0
+        best_cost = c0 + (1 if r0 == prev_r else 1 + R_BITS)
+        if r0 != prev_r:
+            cp = _block_data_cost(gaps, lo, hi, prev_r) + 1
+            if cp < best_cost or (cp == best_cost and prev_r < r0):
+                best_r = prev_r
+                best_cost = cp
         rs[b] = best_r
         prev_r = best_r
         total += best_cost
@@ -295,9 +316,125 @@ def _raise_status(status, info, raw_len, pool_size):
         raise FormatError(f"rice: padding bits must be zero, got {int(info[0]):#x}")
 
 
+# Fast path: the stream is copied into zero-padded 64-bit words so that any 64 bits can be
+# peeked with two aligned loads, and a unary run is one count-trailing-zeros.  It reports
+# only "valid" or "not valid"; on any doubt decode() reruns the careful kernel above, which
+# names the broken field (same messages as the twin).
+
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_CTZ = np.zeros(64, dtype=np.int64)
+for _i in range(64):
+    _DEBRUIJN_CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
+
+
+@njit(cache=True)
+def _peek64(words, p):
+    """The 64 stream bits starting at bit p (zeros past the end)."""
+    wi = p >> 6
+    sh = np.uint64(p & 63)
+    # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
+    return (words[wi] >> sh) | ((words[wi + 1] << (np.uint64(63) - sh)) << np.uint64(1))
+
+
+@njit(cache=True)
+def _ctz(v):
+    """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
+    lsb = v & (~v + np.uint64(1))
+    return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
+
+
+@njit(cache=True)
+def _decode_fast(words, total_bits, pool_size, count, out):
+    p = 0
+    prev = -1
+    r = 0
+    mask = np.uint64(0)
+    v = np.uint64(0)
+    avail = 0
+    for i in range(count):
+        if i % BLOCK_GAPS == 0:
+            v = _peek64(words, p)
+            avail = 64
+            if v & np.uint64(1):
+                p += 1
+                v >>= np.uint64(1)
+                avail -= 1
+            else:
+                r = np.int64((v >> np.uint64(1)) & np.uint64((1 << R_BITS) - 1))
+                p += 1 + R_BITS
+                v >>= np.uint64(1 + R_BITS)
+                avail -= 1 + R_BITS
+                if r > R_MAX:
+                    return False
+                mask = (np.uint64(1) << np.uint64(r)) - np.uint64(1)
+            if p > total_bits:
+                return False
+        # v caches the stream bits from p on (avail of them, zeros above): one 64-bit
+        # peek serves several short gaps
+        if v == np.uint64(0):
+            v = _peek64(words, p)
+            avail = 64
+        q = 0
+        while v == np.uint64(0):    # a run of >= 64 zeros: consumes input, so bounded
+            q += 64
+            p += 64
+            if p > total_bits:
+                return False
+            v = _peek64(words, p)
+            avail = 64
+        t = _ctz(v)
+        if t + 1 + r > avail:       # the low bits are not all cached: reload at p
+            v = _peek64(words, p)
+            avail = 64
+            t = _ctz(v)
+            if t + 1 + r > 64:      # long quotient with a large r: slow but rare
+                q += t
+                p += t + 1
+                limit = pool_size - 2 - prev
+                if q > (limit >> r):
+                    return False
+                g = (q << r) | np.int64(_peek64(words, p) & mask)
+                p += r
+                if p > total_bits or g > limit:
+                    return False
+                prev += 1 + g
+                out[i] = prev
+                v = np.uint64(0)
+                avail = 0
+                continue
+        q += t
+        limit = pool_size - 2 - prev
+        if q > (limit >> r):
+            return False
+        g = (q << r) | np.int64((v >> np.uint64(t + 1)) & mask)
+        used = t + 1 + r
+        p += used
+        avail -= used
+        v = (v >> np.uint64(used - 1)) >> np.uint64(1)
+        if p > total_bits or g > limit:
+            return False
+        prev += 1 + g
+        out[i] = prev
+    # exact consumption and zero padding
+    if (p + 7) >> 3 != (total_bits >> 3):
+        return False
+    if p & 7:
+        if _peek64(words, p) != np.uint64(0):
+            return False
+    return True
+
+
+def _words_of(raw: np.ndarray) -> np.ndarray:
+    buf = np.zeros(((raw.shape[0] + 7) // 8 + 1) * 8, dtype=np.uint8)
+    buf[:raw.shape[0]] = raw
+    return buf.view("<u8")
+
+
 def decode(raw, pool_size: int, count: int) -> np.ndarray:
     raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
     out = np.empty(count, dtype=np.int64)
+    if _decode_fast(_words_of(raw), 8 * raw.shape[0], pool_size, count, out):
+        return out
     info = np.zeros(4, dtype=np.int64)
     status = _decode_kernel(raw, pool_size, count, out, info)
     if status != _OK:

@@ -1,0 +1,551 @@
+"""Label mode 3 "rans": static rANS with a transmitted, quantised frequency table.
+
+SPEC.md ("Label mode 3: rans").  A bit-packed table (precision P, the present symbols as
+Rice-coded gaps, their frequencies as Rice codes) padded to a byte, then 32-bit words of a
+rANS coder with a 64-bit state, L = 2^31, one renormalisation word at most per symbol.
+The decoder checks everything an entropy decoder would otherwise turn into plausible
+garbage: the table sums to 2^P, no zero frequency, every word consumed, and the final state
+equals the encoder's initial state L.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._bitio import BitReader, BitWriter
+from ._errors import EncodeError, FormatError, TruncatedError
+
+MODE_ID = 3
+NAME = "rans"
+KIND = "label"
+MIN_MINOR = 1
+
+P_BITS = 5           # width of the precision field
+P_MAX = 24           # 2^24 slots: enough for 2^20 classes with room to spare
+RICE_PARAM_BITS = 5  # width of the table's two Rice parameters
+RANS_L = 1 << 31     # lower bound of the normalised state; also the initial/final state
+STATE_MAX = 1 << 63  # states are < 2^63 (so int64 arithmetic never overflows)
+WORD_MASK = (1 << 32) - 1
+LUT_MAX_P = 18       # decode with a slot -> symbol table up to 2^18 slots, else bisect
+
+
+def _bitlen(v: int) -> int:
+    return int(v).bit_length()
+
+
+# ---------------------------------------------------------------------------------------
+# encoder policy (not normative: any table that sums to 2^P and covers the labels is valid)
+
+def quantize(counts: np.ndarray, precision: int) -> np.ndarray:
+    """Scale counts (all >= 1, in symbol order) to frequencies summing to 2^precision.
+
+    f = max(1, floor(c * 2^P / k)); a shortfall goes +1 each to the largest remainders
+    (c * 2^P mod k; ties: smaller symbol first); an excess (from raising zeros to 1) is
+    taken from the largest frequencies (ties: smaller symbol first), never below 1.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    target = 1 << precision
+    scaled = counts * target                         # < 2^32 * 2^24: fits int64
+    f = np.maximum(scaled // total, 1)
+    s = int(f.sum())
+    if s < target:
+        rem = scaled % total
+        order = np.lexsort((np.arange(f.size), -rem))  # largest remainder, then symbol
+        f[order[:target - s]] += 1
+    elif s > target:
+        excess = s - target
+        order = np.lexsort((np.arange(f.size), -f))
+        for j in order:
+            d = min(excess, int(f[j]) - 1)
+            f[j] -= d
+            excess -= d
+            if excess == 0:
+                break
+    return f
+
+
+def _rice_bits(values: np.ndarray, r: int) -> int:
+    return int((values >> r).sum()) + values.size * (r + 1)
+
+
+def best_rice_param(values: np.ndarray) -> int:
+    """Rice parameter in 0..31 with the fewest bits; ties: smaller r."""
+    costs = [_rice_bits(values, r) for r in range(1 << RICE_PARAM_BITS)]
+    return costs.index(min(costs))
+
+
+def choose_table(labels: np.ndarray, class_count: int):
+    """(P, symbols, freqs): the precision with the smallest estimated stream."""
+    counts_all = np.bincount(labels, minlength=class_count)
+    symbols = np.flatnonzero(counts_all).astype(np.int64)
+    counts = counts_all[symbols]
+    k = int(labels.size)
+    d = symbols.size
+    gaps = np.diff(symbols, prepend=-1) - 1
+    gap_bits = _rice_bits(gaps, best_rice_param(gaps))
+    p_min = _bitlen(d - 1)
+    p_hi = min(P_MAX, max(p_min, _bitlen(k) + 1))   # finer than the counts buys nothing
+    best = None
+    for p in range(p_min, p_hi + 1):
+        f = quantize(counts, p)
+        data_bits = float((counts * (p - np.log2(f))).sum())
+        cost = data_bits + _rice_bits(f, best_rice_param(f)) + gap_bits
+        if best is None or cost < best[0]:
+            best = (cost, p, f)
+    return best[1], symbols, best[2]
+
+
+# ---------------------------------------------------------------------------------------
+# table (bit-packed; shared layout for kernel and twin paths)
+
+def _write_table(w: BitWriter, precision: int, symbols, freqs, class_count: int) -> None:
+    d = len(symbols)
+    gaps = np.diff(np.asarray(symbols, dtype=np.int64), prepend=-1) - 1
+    freqs = np.asarray(freqs, dtype=np.int64)
+    rs = best_rice_param(gaps)
+    rf = best_rice_param(freqs)
+    w.write(precision, P_BITS)
+    w.write(d - 1, _bitlen(class_count - 1))
+    w.write(rs, RICE_PARAM_BITS)
+    w.write(rf, RICE_PARAM_BITS)
+    for g, f in zip(gaps.tolist(), freqs.tolist()):
+        w.write_rice(g, rs)
+        w.write_rice(f, rf)
+
+
+def _read_table(rd: BitReader, class_count: int):
+    """Pure-Python table reader (twin).  Returns (P, symbols, freqs)."""
+    precision = rd.read(P_BITS, "precision")
+    if precision > P_MAX:
+        raise FormatError(f"rans: precision must be <= {P_MAX}, got {precision}")
+    d = rd.read(_bitlen(class_count - 1), "symbol_count_minus_1") + 1
+    if d > class_count:
+        raise FormatError(f"rans: symbol_count must be <= class_count {class_count}, "
+                          f"got {d}")
+    rs = rd.read(RICE_PARAM_BITS, "rs")
+    rf = rd.read(RICE_PARAM_BITS, "rf")
+    total = 1 << precision
+    symbols, freqs = [], []
+    sym = -1
+    fsum = 0
+    for j in range(d):
+        limit = class_count - 2 - sym            # largest gap keeping the symbol < C
+        q = rd.read_unary(f"symbol gap {j}", limit >> rs)
+        if q > (limit >> rs):
+            raise _symbol_error(j, class_count)
+        g = (q << rs) | rd.read(rs, f"symbol gap {j}")
+        if g > limit:
+            raise _symbol_error(j, class_count)
+        sym += 1 + g
+        limit = total - fsum                      # largest frequency keeping sum <= 2^P
+        q = rd.read_unary(f"frequency {j}", limit >> rf)
+        if q > (limit >> rf):
+            raise _sum_error(precision, j)
+        f = (q << rf) | rd.read(rf, f"frequency {j}")
+        if f > limit:
+            raise _sum_error(precision, j)
+        if f == 0:
+            raise _zero_error(sym)
+        fsum += f
+        symbols.append(sym)
+        freqs.append(f)
+    if fsum != total:
+        raise FormatError(f"rans: frequencies must sum to 2^precision = {total}, got {fsum}")
+    return precision, symbols, freqs
+
+
+def _symbol_error(j, class_count):
+    return FormatError(f"rans: symbol {j} of the table must be < class_count "
+                       f"{class_count}, got a larger one")
+
+
+def _sum_error(precision, j):
+    return FormatError(f"rans: frequencies must sum to 2^precision = {1 << precision}, "
+                       f"exceeded at table entry {j}")
+
+
+def _zero_error(sym):
+    return FormatError(f"rans: frequency of symbol {sym} must be >= 1, got 0")
+
+
+# ---------------------------------------------------------------------------------------
+# twin coder
+
+def encode_twin(labels: list[int], class_count: int) -> bytes:
+    labels_np = _check_labels(labels, class_count)
+    if labels_np.size == 0:
+        return b""
+    precision, symbols, freqs = choose_table(labels_np, class_count)
+    freq = {s: int(f) for s, f in zip(symbols.tolist(), freqs.tolist())}
+    cum, c = {}, 0
+    for s in symbols.tolist():               # cumulative frequencies in symbol order
+        cum[s] = c
+        c += freq[s]
+    w = BitWriter()
+    _write_table(w, precision, symbols, freqs, class_count)
+    # rANS runs last symbol first, so the decoder reads symbols in order
+    x = RANS_L
+    emitted = []
+    for s in reversed([int(v) for v in labels]):
+        f = freq[s]
+        if (x >> (63 - precision)) >= f:     # x >= f * 2^(63-P): push 32 bits out
+            emitted.append(x & WORD_MASK)
+            x >>= 32
+        x = ((x // f) << precision) + (x % f) + cum[s]
+    words = [x & WORD_MASK, x >> 32] + emitted[::-1]
+    return w.getvalue() + b"".join(v.to_bytes(4, "little") for v in words)
+
+
+def decode_twin(raw: bytes, class_count: int, count: int) -> list[int]:
+    raw = bytes(raw)
+    if count == 0:
+        if raw:
+            raise FormatError(f"rans: trailing bytes: expected 0 bytes, got {len(raw)}")
+        return []
+    rd = BitReader(raw, "rans")
+    precision, symbols, freqs = _read_table(rd, class_count)
+    table_bytes = (rd.bitpos + 7) >> 3
+    if rd.bitpos & 7 and raw[table_bytes - 1] >> (rd.bitpos & 7):
+        raise FormatError(f"rans: table padding bits must be zero, got "
+                          f"{raw[table_bytes - 1] >> (rd.bitpos & 7):#x}")
+    body = raw[table_bytes:]
+    if len(body) % 4:
+        raise FormatError(f"rans: word area must be a multiple of 4 bytes, got {len(body)}")
+    words = [int.from_bytes(body[j:j + 4], "little") for j in range(0, len(body), 4)]
+    if len(words) < 2:
+        raise TruncatedError(f"rans: stream ends inside initial state: needs 2 words, "
+                             f"{len(words)} left")
+    x = words[0] | (words[1] << 32)
+    if not RANS_L <= x < STATE_MAX:
+        raise FormatError(f"rans: initial state must be in [2^31, 2^63), got {x:#x}")
+    cum = [0]
+    for f in freqs:
+        cum.append(cum[-1] + f)
+    mask = (1 << precision) - 1
+    out = []
+    wp = 2
+    for i in range(count):
+        slot = x & mask
+        j = _bisect_right(cum, slot) - 1     # cum[j] <= slot < cum[j+1]
+        out.append(symbols[j])
+        x = freqs[j] * (x >> precision) + slot - cum[j]
+        if x < RANS_L:
+            if wp >= len(words):
+                raise TruncatedError(f"rans: stream ends inside label {i}: needs a "
+                                     f"word, 0 left")
+            x = (x << 32) | words[wp]
+            wp += 1
+    if wp != len(words):
+        raise FormatError(f"rans: unconsumed words: expected {wp} words, got {len(words)}")
+    if x != RANS_L:
+        raise FormatError(f"rans: final state must equal the initial state {RANS_L:#x}, "
+                          f"got {x:#x}")
+    return out
+
+
+def _bisect_right(a, v):
+    lo, hi = 0, len(a)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if v < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _check_labels(labels, class_count) -> np.ndarray:
+    labels = np.asarray(labels, dtype=np.int64)
+    if not 1 <= class_count <= (1 << 20):
+        raise EncodeError(f"rans: class_count must be in [1, 2^20], got {class_count}")
+    if labels.size and (labels.min() < 0 or labels.max() >= class_count):
+        raise EncodeError(f"rans: labels must lie in [0, {class_count}), got "
+                          f"[{int(labels.min())}, {int(labels.max())}]")
+    return labels
+
+
+# ---------------------------------------------------------------------------------------
+# Numba kernels
+
+@njit(cache=True)
+def _encode_kernel(labels, freq_of, cum_of, precision, words):
+    """Write the rANS words (initial state first) to the *end* of words, last word at
+    words[-1]; return the index of the first word used."""
+    x = RANS_L
+    wp = words.shape[0]
+    for i in range(labels.shape[0] - 1, -1, -1):
+        s = labels[i]
+        f = freq_of[s]
+        if (x >> (63 - precision)) >= f:
+            wp -= 1
+            words[wp] = x & WORD_MASK
+            x >>= 32
+        x = ((x // f) << precision) + (x % f) + cum_of[s]
+    wp -= 1
+    words[wp] = x >> 32
+    wp -= 1
+    words[wp] = x & WORD_MASK
+    return wp
+
+
+def encode(labels: np.ndarray, class_count: int) -> bytes:
+    labels = _check_labels(labels, class_count)
+    if labels.size == 0:
+        return b""
+    precision, symbols, freqs = choose_table(labels, class_count)
+    w = BitWriter()
+    _write_table(w, precision, symbols, freqs, class_count)
+    freq_of = np.zeros(class_count, dtype=np.int64)
+    cum_of = np.zeros(class_count, dtype=np.int64)
+    freq_of[symbols] = freqs
+    cum_of[symbols] = np.cumsum(freqs) - freqs
+    words = np.empty(labels.size + 2, dtype=np.int64)
+    first = _encode_kernel(labels, freq_of, cum_of, precision, words)
+    return w.getvalue() + words[first:].astype("<u4").tobytes()
+
+
+_OK, _TRUNC_TABLE, _TRUNC_UNARY, _PRECISION, _SYMCOUNT, _SYMBOL, _SUM, _ZERO = range(8)
+
+
+@njit(cache=True)
+def _read_table_kernel(raw, class_count, symbols, freqs, info):
+    """Kernel twin of _read_table.  symbols/freqs have room for class_count entries.
+    info out: [P, D, bitpos, detail...]; returns a status code."""
+    n = raw.shape[0]
+    bitpos = 0
+    total_bits = 8 * n
+    # fixed fields: precision, symbol_count_minus_1, rs, rf
+    wd = 0
+    while (class_count - 1) >> wd:
+        wd += 1
+    vals = np.zeros(4, dtype=np.int64)
+    widths = (P_BITS, wd, RICE_PARAM_BITS, RICE_PARAM_BITS)
+    for fi in range(4):
+        w = widths[fi]
+        if bitpos + w > total_bits:
+            info[3] = fi
+            info[4] = w
+            info[5] = total_bits - bitpos
+            return _TRUNC_TABLE
+        v = 0
+        for j in range(w):
+            p = bitpos + j
+            v |= np.int64((raw[p >> 3] >> (p & 7)) & 1) << j
+        bitpos += w
+        vals[fi] = v
+        if fi == 0 and v > P_MAX:
+            info[3] = v
+            return _PRECISION
+        if fi == 1 and v + 1 > class_count:
+            info[3] = v + 1
+            return _SYMCOUNT
+    precision = vals[0]
+    d = vals[1] + 1
+    rs = vals[2]
+    rf = vals[3]
+    info[0] = precision
+    info[1] = d
+    total = np.int64(1) << precision
+    sym = -1
+    fsum = 0
+    for j in range(d):
+        for part in range(2):
+            r = rs if part == 0 else rf
+            limit = class_count - 2 - sym if part == 0 else total - fsum
+            q = 0
+            while True:                      # unary: each zero consumes a bit
+                if bitpos >= total_bits:
+                    info[3] = part
+                    info[4] = j
+                    info[5] = q
+                    return _TRUNC_UNARY
+                bit = (raw[bitpos >> 3] >> (bitpos & 7)) & 1
+                bitpos += 1
+                if bit:
+                    break
+                q += 1
+            if q > (limit >> r):
+                info[3] = j
+                return _SYMBOL if part == 0 else _SUM
+            if bitpos + r > total_bits:
+                info[3] = 4 + part
+                info[4] = r
+                info[5] = total_bits - bitpos
+                info[6] = j
+                return _TRUNC_TABLE
+            v = 0
+            for b in range(r):
+                p = bitpos + b
+                v |= np.int64((raw[p >> 3] >> (p & 7)) & 1) << b
+            bitpos += r
+            v |= q << r
+            if v > limit:
+                info[3] = j
+                return _SYMBOL if part == 0 else _SUM
+            if part == 0:
+                sym += 1 + v
+                symbols[j] = sym
+            else:
+                if v == 0:
+                    info[3] = sym
+                    return _ZERO
+                freqs[j] = v
+                fsum += v
+    info[2] = bitpos
+    if fsum != total:
+        info[3] = fsum
+        return _SUM + 100
+    return _OK
+
+
+@njit(cache=True)
+def _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info):
+    """rANS decode from byte offset start (word area).  lut: slot -> table entry, or an
+    empty array to bisect cum instead.  Returns 0, or 1 truncated, 2 unconsumed words,
+    3 final state, 4 initial state."""
+    nwords = (raw.shape[0] - start) >> 2
+    wp = 0
+    x = 0
+    for b in range(8):
+        x |= np.int64(raw[start + b]) << (8 * b)
+    wp = 2
+    if x < RANS_L:                           # also catches x >= 2^63 (negative int64)
+        return 4
+    mask = (np.int64(1) << precision) - 1
+    use_lut = lut.shape[0] > 0
+    d = freqs.shape[0]
+    for i in range(count):
+        slot = x & mask
+        if use_lut:
+            j = lut[slot]
+        else:
+            lo = 0
+            hi = d
+            while hi - lo > 1:               # largest j with cum[j] <= slot
+                mid = (lo + hi) >> 1
+                if cum[mid] <= slot:
+                    lo = mid
+                else:
+                    hi = mid
+            j = lo
+        out[i] = symbols[j]
+        x = freqs[j] * (x >> precision) + slot - cum[j]
+        if x < RANS_L:
+            if wp >= nwords:
+                info[0] = i
+                return 1
+            o = start + 4 * wp
+            x = (x << 32) | (np.int64(raw[o]) | (np.int64(raw[o + 1]) << 8)
+                             | (np.int64(raw[o + 2]) << 16) | (np.int64(raw[o + 3]) << 24))
+            wp += 1
+    info[0] = wp
+    info[1] = nwords
+    info[2] = x
+    if wp != nwords:
+        return 2
+    if x != RANS_L:
+        return 3
+    return 0
+
+
+@njit(cache=True)
+def _build_lut(freqs, lut):
+    s = 0
+    for j in range(freqs.shape[0]):
+        for t in range(freqs[j]):
+            lut[s + t] = j
+        s += freqs[j]
+
+
+_FIELD = ("precision", "symbol_count_minus_1", "rs", "rf", "symbol gap", "frequency")
+
+
+def decode(raw, class_count: int, count: int) -> np.ndarray:
+    raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
+    if count == 0:
+        if raw.shape[0]:
+            raise FormatError(f"rans: trailing bytes: expected 0 bytes, got {raw.shape[0]}")
+        return np.empty(0, dtype=np.int64)
+    cap = min(class_count, 8 * raw.shape[0] + 1)   # a table entry costs >= 2 bits
+    symbols = np.zeros(cap, dtype=np.int64)
+    freqs = np.zeros(cap, dtype=np.int64)
+    info = np.zeros(8, dtype=np.int64)
+    st = _read_table_kernel(raw, class_count, symbols, freqs, info)
+    if st != _OK:
+        _raise_table(st, info, class_count)
+    precision, d, bitpos = int(info[0]), int(info[1]), int(info[2])
+    symbols, freqs = symbols[:d], freqs[:d]
+    start = (bitpos + 7) >> 3
+    if bitpos & 7 and raw[start - 1] >> (bitpos & 7):
+        raise FormatError(f"rans: table padding bits must be zero, got "
+                          f"{int(raw[start - 1]) >> (bitpos & 7):#x}")
+    body = raw.shape[0] - start
+    if body % 4:
+        raise FormatError(f"rans: word area must be a multiple of 4 bytes, got {body}")
+    if body < 8:
+        raise TruncatedError(f"rans: stream ends inside initial state: needs 2 words, "
+                             f"{body // 4} left")
+    cum = np.cumsum(freqs) - freqs
+    if precision <= LUT_MAX_P and (1 << precision) <= 4 * count + 4096:
+        lut = np.empty(1 << precision, dtype=np.int32)
+        _build_lut(freqs, lut)
+    else:
+        lut = np.empty(0, dtype=np.int32)
+    out = np.empty(count, dtype=np.int64)
+    st = _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info)
+    if st == 1:
+        raise TruncatedError(f"rans: stream ends inside label {info[0]}: needs a word, "
+                             f"0 left")
+    if st == 2:
+        raise FormatError(f"rans: unconsumed words: expected {info[0]} words, got "
+                          f"{info[1]}")
+    if st == 3:
+        raise FormatError(f"rans: final state must equal the initial state {RANS_L:#x}, "
+                          f"got {int(info[2]):#x}")
+    if st == 4:
+        x = int.from_bytes(raw[start:start + 8].tobytes(), "little")
+        raise FormatError(f"rans: initial state must be in [2^31, 2^63), got {x:#x}")
+    return out
+
+
+def _raise_table(st, info, class_count):
+    if st == _TRUNC_TABLE:
+        field = _FIELD[info[3]] + (f" {info[6]}" if info[3] >= 4 else "")
+        raise TruncatedError(f"rans: stream ends inside {field}: needs {info[4]} bits, "
+                             f"{info[5]} left")
+    if st == _TRUNC_UNARY:
+        field = ("symbol gap", "frequency")[info[3]]
+        raise TruncatedError(f"rans: stream ends inside {field} {info[4]}: unary run of "
+                             f"{info[5]} zero bits has no terminating 1 bit")
+    if st == _PRECISION:
+        raise FormatError(f"rans: precision must be <= {P_MAX}, got {info[3]}")
+    if st == _SYMCOUNT:
+        raise FormatError(f"rans: symbol_count must be <= class_count {class_count}, "
+                          f"got {info[3]}")
+    if st == _SYMBOL:
+        raise _symbol_error(int(info[3]), class_count)
+    if st == _SUM:
+        raise _sum_error(int(info[0]), int(info[3]))
+    if st == _ZERO:
+        raise _zero_error(int(info[3]))
+    if st == _SUM + 100:
+        raise FormatError(f"rans: frequencies must sum to 2^precision = "
+                          f"{1 << int(info[0])}, got {info[3]}")
+
+
+def raw_size_bound(class_count: int, count: int) -> int:
+    """Table: fixed fields plus, per present symbol, Rice codes whose unary parts sum to at
+    most C + 2^24 zeros and whose low bits are <= 31 each; then count + 2 words."""
+    if count == 0:
+        return 0
+    d = min(class_count, count)
+    table_bits = P_BITS + 20 + 2 * RICE_PARAM_BITS + d * 2 * 32 + class_count + (1 << P_MAX)
+    return (table_bits + 7) // 8 + 4 * (count + 2)
+
+
+def applicable(class_count: int, count: int) -> bool:
+    return 1 <= class_count <= (1 << 20)
