@@ -19,7 +19,8 @@ HEADER = struct.Struct("<8sBBBBIIQQII32s8sI")          # 88 bytes, SPEC.md "Head
 SECTION = struct.Struct("<HBBII")                       # 12 bytes, SPEC.md "Sections"
 assert HEADER.size == K.HEADER_SIZE and SECTION.size == K.SECTION_HEADER_SIZE
 
-AUTO_BITMAP_MAX_BYTES = 64 << 20       # "auto" skips bitmaps larger than this (never smallest)
+AUTO_BITMAP_MAX_BYTES = 64 << 20
+NAME_OBJECT_BYTES = 64                 # budget charged per class name object       # "auto" skips bitmaps larger than this (never smallest)
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,15 @@ class Payload:
     version: tuple = (K.FORMAT_MAJOR, K.FORMAT_MINOR)
 
 
+CHECKSUM_CHUNK = 1 << 20     # items per slice: hashing never copies the whole output
+
+
 def content_checksum(indices, labels):
     """First 8 bytes of SHA-256 over indices as u64 LE then labels as u32 LE."""
-    h = hashlib.sha256(np.ascontiguousarray(indices, dtype="<u8").tobytes())
-    h.update(np.ascontiguousarray(labels, dtype="<u4").tobytes())
+    h = hashlib.sha256()
+    for arr, dt in ((indices, "<u8"), (labels, "<u4")):
+        for s in range(0, len(arr), CHECKSUM_CHUNK):
+            h.update(np.ascontiguousarray(arr[s:s + CHECKSUM_CHUNK], dtype=dt).tobytes())
     return h.digest()[:K.CONTENT_CHECKSUM_SIZE]
 
 
@@ -427,8 +433,14 @@ def _metadata(buf, sec, budget):
 
     def no_constants(name):
         raise ValueError(f"non-standard JSON constant {name}")
+
+    def finite(text):                       # 1e999 parses to inf, which is not JSON
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"number {text} overflows a double")
+        return value
     try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+        meta = json.loads(raw.decode("utf-8"), parse_constant=no_constants, parse_float=finite)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise FormatError(f"metadata: expected a UTF-8 JSON object: {exc}") from None
     if not isinstance(meta, dict):
@@ -457,6 +469,8 @@ def decode(data, *, pool_digest=None, max_pool_size=K.DEFAULT_MAX_POOL_SIZE,
     head = _read_header(buf, max_pool_size, max_items)
     budget = _Budget(max_decoded_bytes)
     budget.spend(16 * head.count, "Item_Count (decoded indices and labels)")
+    # Python keeps one str object per class name (~50-60 bytes each even when short).
+    budget.spend(NAME_OBJECT_BYTES * head.class_count, "Class_Count (class names)")
     if pool_digest is not None and bytes(pool_digest) != head.digest:
         have = head.digest.hex() if head.digest else "none"
         raise PoolMismatchError(f"Pool_Digest: expected {bytes(pool_digest).hex()} (local "

@@ -10,16 +10,14 @@ from ._constants import MAX_ZSTD_WINDOW
 from ._errors import FormatError, LimitError, TruncatedError
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_COMPRESSORS = {}
 
 
 def zstd_wrap(raw, level):
-    c = _COMPRESSORS.get(level)
-    if c is None:
-        # Content size on (decoders require it); no Zstd checksum (the section CRC covers
-        # the stored bytes). Levels <= 19 keep the window <= 8 MiB (MAX_ZSTD_WINDOW).
-        c = _COMPRESSORS[level] = zstandard.ZstdCompressor(
-            level=level, write_content_size=True, write_checksum=False)
+    # A new compressor per call: python-zstandard compressors are not thread-safe, and
+    # encode() may be called from many threads. Content size on (decoders require it);
+    # no Zstd checksum (the section CRC covers the stored bytes). Levels <= 19 keep the
+    # window <= 8 MiB (MAX_ZSTD_WINDOW).
+    c = zstandard.ZstdCompressor(level=level, write_content_size=True, write_checksum=False)
     return c.compress(raw)
 
 
@@ -31,7 +29,10 @@ def zstd_unwrap(body, field, bound, budget):
     try:
         params = zstandard.get_frame_parameters(body)
     except zstandard.ZstdError as exc:
-        raise TruncatedError(f"{field}: Zstd frame header unreadable: {exc}") from exc
+        msg = str(exc)
+        cls = (TruncatedError if "not enough data" in msg
+               else LimitError if "too much memory" in msg else FormatError)
+        raise cls(f"{field}: Zstd frame header invalid: {msg}") from exc
     size = params.content_size
     if size == zstandard.CONTENTSIZE_UNKNOWN:
         raise FormatError(f"{field}: Zstd Frame_Content_Size expected present, got absent")

@@ -328,11 +328,13 @@ def test_limits_at_and_past(sample):
     reject(sample, pladafmt.LimitError, r"Pool_Size: expected <= 19, got 20", max_pool_size=19)
     assert len(pladafmt.decode(sample, max_items=5).indices) == 5
     reject(sample, pladafmt.LimitError, r"Item_Count: expected <= max_items 4, got 5", max_items=4)
-    # 16*k output + raw bodies: find the exact budget, then one byte less.
-    need = 16 * 5
+    # 16 bytes per item plus 64 per class name: the exact budget passes, one byte less fails.
+    need = 16 * 5 + 64 * 3
     assert pladafmt.decode(sample, max_decoded_bytes=need).indices.tolist() == [2, 3, 4, 9, 19]
-    reject(sample, pladafmt.LimitError, r"needs 80 bytes, expected <= the remaining "
-           r"max_decoded_bytes budget 79", max_decoded_bytes=need - 1)
+    reject(sample, pladafmt.LimitError, r"Class_Count \(class names\): needs 192 bytes, "
+           r"expected <= the remaining max_decoded_bytes budget 191", max_decoded_bytes=need - 1)
+    reject(sample, pladafmt.LimitError, r"Item_Count \(decoded indices and labels\): needs 80 "
+           r"bytes", max_decoded_bytes=79)
 
 
 def test_reject_pool_mismatch(sample):
