@@ -46,5 +46,5 @@ DEFAULT_MAX_POOL_SIZE = MAX_POOL_SIZE
 DEFAULT_MAX_ITEMS = 1 << 32
 DEFAULT_MAX_DECODED_BYTES = 1 << 31     # 2 GiB: a 1 % selection of LAION-5B needs ~0.9 GiB
 
-CONTENT_CHECKSUM_SIZE = 8               # first 8 bytes of SHA-256 over the canonical content
+CONTENT_CHECKSUM_SIZE = 8               # CRC-32 of the indices, CRC-32 of the labels
 POOL_MANIFEST_PREFIX = b"PLADA-POOL-MANIFEST\x00\x01"

@@ -132,6 +132,9 @@ def _read_table(raw, class_count, count):
     if st != OK:
         raise _table_error(st, "Symbol_Count", pos, f"<= class_count {class_count}")
     n = int(n)
+    if n > count:
+        raise FormatError(f"label_stream huffman: Symbol_Count expected <= item_count {count} "
+                          f"(every listed symbol occurs), got {n}")
     if (n == 0) != (count == 0):
         raise FormatError(f"label_stream huffman: Symbol_Count expected "
                           f"{'0' if count == 0 else '>= 1'} for item_count {count}, got {n}")
@@ -258,7 +261,7 @@ def huffman_encode_twin(labels, class_count):
 def huffman_decode_twin(raw, class_count, count):
     raw = bytes(raw)
     n, pos = read_varint_twin(raw, 0, class_count + 1)
-    if (n == 0) != (count == 0):
+    if n > count or (n == 0) != (count == 0):
         raise ValueError("symbol_count")
     lengths, prev = {}, -1
     for _ in range(n):

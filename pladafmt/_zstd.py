@@ -50,8 +50,8 @@ def zstd_unwrap(body, field, bound, budget):
         out = d.decompress(body, max_output_size=max(size, 1), allow_extra_data=False)
     except zstandard.ZstdError as exc:
         msg = str(exc)
-        cls = TruncatedError if ("incomplete" in msg or "truncated" in msg
-                                 or "input" in msg and "end" in msg) else FormatError
+        cls = TruncatedError if ("did not decompress full frame" in msg or "incomplete" in msg
+                                 or "truncated" in msg) else FormatError
         raise cls(f"{field}: Zstd frame invalid: {msg}") from exc
     if len(out) != size:
         raise FormatError(f"{field}: Zstd output expected Frame_Content_Size {size} bytes, "

@@ -277,7 +277,7 @@ def test_subprocess_errors_have_no_traceback(task):
     rc, _, err = run_cli("decode", d / "missing.plada")
     assert rc == 1
     assert err.startswith("FileNotFoundError: ") and "Traceback" not in err
-    rc, _, err = run_cli("decode", "-", stdin=b"\x89PLD\r\n\x1a\n" + b"\x00" * 5)
+    rc, _, err = run_cli("decode", "-", stdin=b"\x89PLD\r\n\x1a\n\x01\x01" + b"\x00" * 5)
     assert rc == 2
     assert err.startswith("TruncatedError: ") and "Traceback" not in err
     (d / "l4.txt").write_text("0\n1\n2\n3\n")
@@ -285,6 +285,21 @@ def test_subprocess_errors_have_no_traceback(task):
                          "--labels", d / "l4.txt", "-o", d / "x.plada")
     assert rc == 1
     assert err == "UsageError: indices and labels differ in length: 5 indices, 4 labels\n"
+
+
+def test_subprocess_verify_and_conformance(task):
+    d, _, _ = task
+    assert main(["encode", "--indices", str(d / "idx.txt"), "--labels", str(d / "lab.txt"),
+                 "--pool-manifest", str(d / "pool.sha256"), "-o", str(d / "m.plada"), "-q"]) == 0
+    rc, out, err = run_cli("verify", d / "m.plada", "--pool-manifest", d / "pool.sha256")
+    assert rc == 0, err
+    assert out.startswith(b"OK: pool digest ")
+    rc, _, err = run_cli("verify", d / "m.plada", "--pool-digest", "00" * 32)
+    assert rc == 2
+    assert err.startswith("PoolMismatchError: Pool_Digest: expected 0000")
+    rc, out, err = run_cli("conformance", "-k", "y_spec_example")
+    assert rc == 0, err
+    assert b"1/1 passed" in out
 
 
 def test_console_script_help():

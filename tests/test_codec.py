@@ -380,8 +380,11 @@ def test_reject_section_crc(sample):
 
 
 def test_reject_content_checksum(sample):
-    reject(patch_header(sample, checksum=b"\x00" * 8), pladafmt.ChecksumError,
-           r"Content_Checksum: expected 0000000000000000 \(stored\), got 9cb540130b87ce9e")
+    good = header(sample)["checksum"]
+    reject(patch_header(sample, checksum=bytes(4) + good[4:]), pladafmt.ChecksumError,
+           r"Content_Checksum \(indices\): expected 00000000 \(stored\), got e342b188")
+    reject(patch_header(sample, checksum=good[:4] + bytes(4)), pladafmt.ChecksumError,
+           r"Content_Checksum \(labels\): expected 00000000 \(stored\), got 7c5c1814")
 
 
 def test_reject_index_out_of_range_and_order(sample):
@@ -557,7 +560,7 @@ def test_spec_worked_example_byte_for_byte(sample):
     assert p.indices.tolist() == [2, 3, 4, 9, 19] and p.labels.tolist() == [0, 0, 1, 2, 2]
     assert p.classes == ("cat", "dog", "émeu") and p.metadata == {"task": "demo"}
     assert (p.index_mode, p.label_mode, p.pool_digest) == ("varint", "packed", None)
-    assert header(example)["crc"] == 0x984BEB43
+    assert header(example)["crc"] == 0x624FD21F
 
 
 # ---- pool digest, inspect --------------------------------------------------------------
