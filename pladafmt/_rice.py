@@ -336,11 +336,14 @@ def _peek64(words, p):
     return (words[wi] >> sh) | ((words[wi + 1] << (np.uint64(63) - sh)) << np.uint64(1))
 
 
-@njit(cache=True)
-def _ctz(v):
-    """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
-    lsb = v & (~v + np.uint64(1))
-    return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
+try:        # LLVM's cttz: one instruction (tzcnt/bsf) instead of a multiply and a lookup
+    from numba.cpython.unsafe.numbers import trailing_zeros as _ctz
+except ImportError:                                        # pragma: no cover
+    @njit(cache=True)
+    def _ctz(v):
+        """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
+        lsb = v & (~v + np.uint64(1))
+        return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
 
 
 @njit(cache=True)
