@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 import sys
 import zlib
@@ -29,8 +30,8 @@ SPEC_VERSION = "1.1"
 MAGIC = b"\x89PLD\r\n\x1a\n"
 T_CLASS, T_INDEX, T_LABEL, T_META = 0x0001, 0x0002, 0x0003, 0x8001
 ZSTD = 0x01
-INDEX_NAMES = {0: "bitmap", 1: "varint", 2: "runs"}
-LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle"}
+INDEX_NAMES = {0: "bitmap", 1: "varint", 2: "runs", 3: "rice", 4: "adaptive"}
+LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle", 3: "rans", 4: "adaptive"}
 INLINE_MAX = 64  # items; larger vectors list only content_sha256
 
 # ================================================================ primitives
@@ -70,7 +71,11 @@ def classes_sha256(names) -> str:
 
 
 def content_checksum(indices, labels) -> bytes:
-    return hashlib.sha256(canonical(indices, labels)).digest()[:8]
+    """SPEC.md Content_Checksum: crc32(indices as u64 LE) as u32 LE, then crc32(labels as
+    u32 LE) as u32 LE; k = 0 gives 8 zero bytes (the CRC-32 of no bytes is 0)."""
+    ci = zlib.crc32(struct.pack(f"<{len(indices)}Q", *indices))
+    cl = zlib.crc32(struct.pack(f"<{len(labels)}I", *labels))
+    return struct.pack("<II", ci, cl)
 
 
 def header(*, N, k, C, sections, checksum, major=1, minor=1, flags=None, reserved=0,
@@ -123,6 +128,11 @@ FROZEN_ZSTD = {
     "bitmap_every3_n400": "28b52ffd2032550000204992244901006b3a22",
     # packed labels j % 4 for j < 134, C = 4
     "packed_c4_k134": "28b52ffd202245000010e4040100381002",
+    # rice stream of every third index of N = 3000 (k = 1000, r = 1 throughout)
+    "rice_every3_n3000": "28b52ffd6078007d0100d2c1050ce0e9c01f6c8171c2761b8d1ac79676e286"
+                         "edb8b7b59d08209043ebd98363924c92496a12cd614c82a62502",
+    # rans labels j % 4 for j < 1000, C = 4 (P = 2, every frequency 1)
+    "rans_c4_k1000": "28b52ffd600400ad0000706200da16e4e400000080000039390100730a2801",
 }
 
 
@@ -242,8 +252,294 @@ def s_huffman(labels, C=None, lengths=None, pad_bits=None) -> bytes:
     return huffman_table(lengths) + body
 
 
-INDEX_WRITERS = {0: s_bitmap, 1: s_varint, 2: s_runs}
-LABEL_WRITERS = {0: s_packed, 1: s_huffman, 2: s_rle}
+# ---------------------------------------------------------------- format 1.1 modes (SPEC.md
+# "Format 1.1 modes"), written from the text: bit writer, rice, the binary range coder and
+# its two models, rANS. No validation: the n_* vectors need streams that break rules.
+
+
+class Bits:
+    """LSB-first bitstream (SPEC.md "Shared conventions")."""
+
+    def __init__(self):
+        self.bits = []
+
+    def field(self, v, w):
+        assert 0 <= v < (1 << w) or (w == 0 and v == 0), (v, w)
+        self.bits += [(v >> b) & 1 for b in range(w)]
+        return self
+
+    def unary(self, q):
+        self.bits += [0] * q + [1]
+        return self
+
+    def rice(self, v, r):
+        return self.unary(v >> r).field(v & ((1 << r) - 1), r)
+
+    def bytes(self, pad=0):
+        """The stream; `pad` sets padding bits (bit 0 of pad = the first padding bit)."""
+        out = bytearray(bits_to_bytes(self.bits))
+        if pad:
+            used = len(self.bits) % 8
+            assert used and pad < 1 << (8 - used), "no such padding bits"
+            out[-1] |= pad << used
+        return bytes(out)
+
+
+RICE_BLOCK, RICE_R_MAX = 128, 47
+
+
+def rice_policy(gaps):
+    """SPEC.md rice "Encoder rule": per block the r in 0..47 minimising header(r) + data
+    bits (header 1 if r equals the previous r, 0 before block 0, else 7); smaller r on ties."""
+    rs, prev = [], 0
+    for b in range(0, len(gaps), RICE_BLOCK):
+        block = gaps[b:b + RICE_BLOCK]
+        cost = [(1 if r == prev else 7) + sum((g >> r) + 1 + r for g in block)
+                for r in range(RICE_R_MAX + 1)]
+        prev = cost.index(min(cost))
+        rs.append(prev)
+    return rs
+
+
+def s_rice(indices, N=None, *, rs=None, explicit=(), gaps=None):
+    """Index mode 3. rs: r per block (default: the encoder rule); explicit: blocks written
+    with same_r = 0 even when r equals the previous r; gaps: raw gaps (default: of indices)."""
+    gaps = list(gaps_of(indices)) if gaps is None else list(gaps)
+    rs = rice_policy(gaps) if rs is None else list(rs)
+    w, prev = Bits(), 0
+    for b, start in enumerate(range(0, len(gaps), RICE_BLOCK)):
+        r = rs[b]
+        if r == prev and b not in explicit:
+            w.field(1, 1)
+        else:
+            w.field(0, 1).field(r, 6)
+        for g in gaps[start:start + RICE_BLOCK]:
+            w.rice(g, r)
+        prev = r
+    return w
+
+
+class RangeCoder:
+    """SPEC.md "Binary range coder", encoder side, with its adaptive contexts."""
+
+    def __init__(self, contexts):
+        self.low, self.range, self.cache, self.cache_size = 0, 0xFFFFFFFF, 0, 1
+        self.out = bytearray()
+        self.probs = [[1 << 14, 1 << 14] for _ in range(contexts)]
+        self.carries = 0       # carry propagations (to find streams that exercise them)
+        self.ff_runs = 0       # 0xFF bytes held back in the cache run
+
+    def _shift_low(self):
+        if self.low < 0xFF000000 or self.low >= 1 << 32:
+            carry = self.low >> 32
+            self.carries += carry
+            self.ff_runs += self.cache_size - 1
+            self.out.append((self.cache + carry) & 0xFF)
+            self.out += bytes([(0xFF + carry) & 0xFF]) * (self.cache_size - 1)
+            self.cache, self.cache_size = (self.low >> 24) & 0xFF, 0
+        self.cache_size += 1
+        self.low = (self.low & 0x00FFFFFF) << 8
+
+    def _code(self, bit, p0):
+        bound = (self.range >> 15) * p0
+        if bit == 0:
+            self.range = bound
+        else:
+            self.low += bound
+            self.range -= bound
+        while self.range < 1 << 24:
+            self.range <<= 8
+            self._shift_low()
+
+    def bit(self, ctx, bit):
+        p = self.probs[ctx]
+        self._code(bit, (p[0] + p[1]) >> 1)
+        if bit == 0:
+            p[0] += ((1 << 15) - p[0]) >> 4
+            p[1] += ((1 << 15) - p[1]) >> 7
+        else:
+            p[0] -= p[0] >> 4
+            p[1] -= p[1] >> 7
+
+    def bypass(self, bit):
+        self._code(bit, 1 << 14)
+
+    def finish(self):
+        for _ in range(5):
+            self._shift_low()
+        return bytes(self.out)
+
+
+AD_N_MAX, AD_UNARY = 48, 49 * 48
+
+
+def adaptive_index_coder(indices=None, N=None, *, gaps=None):
+    """Index mode 4 (no range check: n_* vectors code gaps past N)."""
+    gaps = list(gaps_of(indices)) if gaps is None else list(gaps)
+    rc = RangeCoder(AD_UNARY + 49 * 4)
+    n_prev = 0
+    for g in gaps:
+        v = g + 1
+        n = v.bit_length() - 1
+        for j in range(AD_N_MAX):
+            rc.bit(n_prev * 48 + j, int(n > j))
+            if n <= j:
+                break
+        node = 1
+        for b in range(n - 1, -1, -1):
+            bit = (v >> b) & 1
+            if n - 1 - b < 2:
+                rc.bit(AD_UNARY + n * 4 + node, bit)
+                node = 2 * node + bit
+            else:
+                rc.bypass(bit)
+        n_prev = n
+    return rc
+
+
+def s_adaptive(indices, N=None, *, gaps=None):
+    if not (indices if gaps is None else gaps):
+        return b""
+    return adaptive_index_coder(indices, N, gaps=gaps).finish()
+
+
+def adaptive_labels_coder(labels, C, *, full=()):
+    """Label mode 4. full: positions coded in full (step 3) whatever the flags would say,
+    to build non-canonical streams; labels >= C are coded as given (W bits)."""
+    W = (C - 1).bit_length()
+    rc = RangeCoder(17 + (1 << W))
+    prev = back = -1
+    run = 0
+    for i, lab in enumerate(labels):
+        if i > 0:
+            same = int(lab == prev and i not in full)
+            rc.bit(min(run, 15), same)
+            if same:
+                run += 1
+                continue
+            if back >= 0:
+                is_back = int(lab == back and i not in full)
+                rc.bit(16, is_back)
+                if is_back:
+                    back, prev, run = prev, back, 0
+                    continue
+        node = 1
+        for b in range(W - 1, -1, -1):
+            bit = (lab >> b) & 1
+            rc.bit(17 + node, bit)
+            node = 2 * node + bit
+        back, prev, run = prev, lab, 0
+    return rc
+
+
+def s_adaptive_labels(labels, C, **kw):
+    if not labels:
+        return b""
+    return adaptive_labels_coder(labels, C, **kw).finish()
+
+
+RANS_L = 1 << 31
+
+
+def rice_bits(values, r):
+    return sum((v >> r) + 1 + r for v in values)
+
+
+def best_rice(values):
+    cost = [rice_bits(values, r) for r in range(32)]
+    return cost.index(min(cost))
+
+
+def rans_quantize(counts, P):
+    """SPEC.md rans "Encoder rule" quantisation of counts (symbol order) to sum 2^P."""
+    k, target = sum(counts), 1 << P
+    f = [max(1, c * target // k) for c in counts]
+    s = sum(f)
+    if s < target:
+        order = sorted(range(len(f)), key=lambda j: (-(counts[j] * target % k), j))
+        for j in order[:target - s]:
+            f[j] += 1
+    elif s > target:
+        excess = s - target
+        for j in sorted(range(len(f)), key=lambda j: (-f[j], j)):
+            d = min(excess, f[j] - 1)
+            f[j] -= d
+            excess -= d
+            if not excess:
+                break
+    return f
+
+
+def rans_policy(labels):
+    """(P, symbols, freqs) by the SPEC.md encoder rule."""
+    symbols = sorted(set(labels))
+    counts = [labels.count(s) for s in symbols]
+    k, D = len(labels), len(symbols)
+    gaps = [s - p - 1 for p, s in zip([-1] + symbols, symbols)]
+    gap_bits = rice_bits(gaps, best_rice(gaps))
+    p_min = (D - 1).bit_length()
+    best = None
+    for P in range(p_min, min(24, max(p_min, k.bit_length() + 1)) + 1):
+        f = rans_quantize(counts, P)
+        cost = sum(c * (P - math.log2(x)) for c, x in zip(counts, f))
+        cost += rice_bits(f, best_rice(f)) + gap_bits
+        if best is None or cost < best[0]:
+            best = (cost, P, f)
+    return best[1], symbols, best[2]
+
+
+def rans_table(C, P, entries, *, d_field=None, rs=None, rf=None):
+    """The table bits: entries = [(gap, freq)]; d_field overrides symbol_count_minus_1."""
+    gaps, freqs = [g for g, _ in entries], [f for _, f in entries]
+    rs = best_rice(gaps) if rs is None else rs
+    rf = best_rice(freqs) if rf is None else rf
+    w = Bits().field(P, 5).field(len(entries) - 1 if d_field is None else d_field,
+                                 (C - 1).bit_length())
+    w.field(rs, 5).field(rf, 5)
+    for g, f in entries:
+        w.rice(g, rs).rice(f, rf)
+    return w
+
+
+def rans_words(labels, P, symbols, freqs, *, x0=RANS_L):
+    """SPEC.md rans "Encoding": the word list (initial state first)."""
+    freq = dict(zip(symbols, freqs))
+    cum, c = {}, 0
+    for s, f in zip(symbols, freqs):
+        cum[s], c = c, c + f
+    x, pushed = x0, []
+    for s in reversed(labels):
+        f = freq[s]
+        if (x >> (63 - P)) >= f:
+            pushed.append(x & 0xFFFFFFFF)
+            x >>= 32
+        x = ((x // f) << P) + (x % f) + cum[s]
+    return [x & 0xFFFFFFFF, x >> 32] + pushed[::-1]
+
+
+def words_bytes(words):
+    return b"".join(struct.pack("<I", w) for w in words)
+
+
+def s_rans(labels, C, *, P=None, symbols=None, freqs=None, rs=None, rf=None, x0=RANS_L,
+           pad=0):
+    """Label mode 3; table by the encoder rule unless P/symbols/freqs are given."""
+    labels = list(labels)
+    if not labels:
+        return b""
+    if P is None:
+        P, symbols, freqs = rans_policy(labels)
+    gaps = [s - p - 1 for p, s in zip([-1] + list(symbols), symbols)]
+    table = rans_table(C, P, list(zip(gaps, freqs)), rs=rs, rf=rf)
+    return table.bytes(pad) + words_bytes(rans_words(labels, P, symbols, freqs, x0=x0))
+
+
+def s_rice_bytes(indices, N=None):
+    return s_rice(indices, N).bytes()
+
+
+INDEX_WRITERS = {0: s_bitmap, 1: s_varint, 2: s_runs, 3: s_rice_bytes, 4: s_adaptive}
+LABEL_WRITERS = {0: s_packed, 1: s_huffman, 2: s_rle, 3: s_rans, 4: s_adaptive_labels}
 
 # ================================================================ payload assembly
 
@@ -326,7 +622,7 @@ def y(vid, comment, spec, idx, lab, N, C, *, flags=(), expect_classes=None, resu
     if len(exp["classes"]) > INLINE_MAX:
         exp["classes_sha256"] = classes_sha256(exp.pop("classes"))
     vec = dict(id=vid, data=data, spec=spec, result=result, comment=comment,
-               flags=list(flags), expected=exp)
+               flags=_flags(flags, data), expected=exp, format=format_of(data))
     if result == "acceptable":
         vec.update(error=error, rule=rule)
     VECTORS.append(vec)
@@ -334,10 +630,30 @@ def y(vid, comment, spec, idx, lab, N, C, *, flags=(), expect_classes=None, resu
 
 def n(vid, comment, spec, rule, error, data, *, flags=(), alternatives=None):
     vec = dict(id=vid, data=data, spec=spec, rule=rule, result="invalid", error=error,
-               comment=comment, flags=list(flags))
+               comment=comment, flags=_flags(flags, data), format=format_of(data))
     if alternatives:
         vec["alternative_errors"] = list(alternatives)
     VECTORS.append(vec)
+
+
+def _flags(flags, data):
+    """The given flags, with Format11 added for a file that uses a 1.1 stream mode."""
+    flags = list(flags)
+    if format_of(data) == "1.1" and "Format11" not in flags:
+        flags.append("Format11")
+    return flags
+
+
+def format_of(data: bytes) -> str:
+    """"1.1" when an index or label stream section uses a mode added in format 1.1 (a 1.0
+    decoder rejects such a file as an unknown mode), else "1.0"."""
+    pos = 88
+    while pos + 12 <= len(data):
+        stype, mode, _, length = struct.unpack_from("<HBBI", data, pos)
+        if stype in (T_INDEX, T_LABEL) and mode in (3, 4):
+            return "1.1"
+        pos += 12 + length
+    return "1.0"
 
 
 # ---------------------------------------------------------------- base task
@@ -563,10 +879,9 @@ def define_invalid():
     n("n_trunc_huffman_bits", "huffman: table only, no code bits for k = 5",
       "Mode 1: huffman", "stream-truncated", "TruncatedError",
       base(lmode=1, lbody=huffman_table({0: 1, 1: 2, 2: 2})))
-    n("n_trunc_zstd_frame", "Zstd frame cut inside its block (the reference reports the "
-      "malformed inner frame as FormatError)", "Zstd-wrapped bodies", "zstd-truncated",
-      "TruncatedError", base(iz=lambda raw: zstd_frame(raw)[:-2]),
-      alternatives=["FormatError"])
+    n("n_trunc_zstd_frame", "Zstd frame cut inside its block (a frame that ends early is "
+      "a TruncatedError)", "Zstd-wrapped bodies", "zstd-truncated", "TruncatedError",
+      base(iz=lambda raw: zstd_frame(raw)[:-2]))
     n("n_trailing_bytes", "one byte after the last section", "Sections", "trailing",
       "TrailingDataError", ok + b"\x00")
     # -- checksums
@@ -575,9 +890,12 @@ def define_invalid():
     n("n_checksum_ancillary_crc", "unknown ancillary section with a wrong CRC (skipped "
       "sections are still checked)", "Sections", "section-crc", "ChecksumError",
       base(after=[section(0x8ABC, 0, 0, b"x", crc=0)]))
-    n("n_checksum_content", "Content_Checksum of other content (labels swapped)",
-      "Canonical content", "content-checksum", "ChecksumError",
+    n("n_checksum_content", "Content_Checksum (labels) of other labels (two swapped); the "
+      "indices part is right", "Canonical content", "content-checksum", "ChecksumError",
       base(checksum=content_checksum(IDX, [0, 0, 2, 1, 2])))
+    n("n_checksum_content_indices", "Content_Checksum (indices) of other indices (9 -> 10); "
+      "the labels part is right", "Canonical content", "content-checksum", "ChecksumError",
+      base(checksum=content_checksum([2, 3, 4, 10, 19], LAB)))
     # -- section layout
     n("n_unknown_critical_section", "unknown critical Section_Type 0x0004", "Sections",
       "unknown-critical", "UnsupportedVersionError", base(after=[section(0x0004, 0, 0, b"")]))
@@ -627,11 +945,23 @@ def define_invalid():
     n("n_zstd_size_short", "Frame_Content_Size 4 but the block holds 5 bytes",
       "Zstd-wrapped bodies", "zstd-size", "FormatError",
       build(IDX, LAB, 200, 3, iz=lambda raw: zstd_frame(raw, fcs=len(raw) - 1)))
-    lens = {s: min(s + 1, 24) for s in range(25)}
-    n("n_huffman_table_over_bound", "huffman: a legal 25-symbol table with k = 5 makes the "
-      "raw body longer than the mode's raw size bound", "Zstd-wrapped bodies", "raw-bound",
-      "FormatError", build([0, 1, 2, 3, 4], [0, 23, 24, 12, 24], 5, 25, lmode=1,
-                           lbody=s_huffman([0, 23, 24, 12, 24], lengths=lens)))
+    body = s_huffman([0, 23, 24, 12, 24])     # bound: 1 + 5 * 2 + 15 = 26 bytes
+    n("n_huffman_table_over_bound", "huffman: a valid stream (k = 5, C = 25) followed by "
+      "zero bytes up to 27 bytes, one more than the mode's raw size bound",
+      "Zstd-wrapped bodies", "raw-bound", "FormatError",
+      build([0, 1, 2, 3, 4], [0, 23, 24, 12, 24], 5, 25, lmode=1,
+            lbody=body + bytes(27 - len(body))))
+    lab6 = [0, 1, 2, 3, 4]
+    n("n_huffman_symbol_count_over_k", "huffman: Symbol_Count 6 > k = 5 (C = 8; a complete "
+      "code, symbol 7 listed but unused; within the raw size bound)", "Mode 1: huffman",
+      "huffman-symbol-count", "FormatError",
+      build(IDX, lab6, 20, 8, lmode=1,
+            lbody=s_huffman(lab6, lengths={0: 2, 1: 2, 2: 3, 3: 3, 4: 3, 7: 3})))
+    lab10 = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
+    n("n_huffman_symbol_count_over_c", "huffman: Symbol_Count 4 > C = 3 (k = 10)",
+      "Mode 1: huffman", "huffman-symbol-count", "FormatError",
+      build(list(range(10)), lab10, 20, 3, lmode=1,
+            lbody=b"\x04" + s_huffman(lab10, lengths={0: 1, 1: 2, 2: 2})[1:]))
     # -- class table
     n("n_class_table_bad_utf8", "class name is not UTF-8 (0xff)", "Class table",
       "class-utf8", "FormatError",
@@ -647,8 +977,9 @@ def define_invalid():
     # -- index streams
     n("n_varint_index_eq_n", "varint: last index decodes to N (gap 10 instead of 9)",
       "Index stream modes", "index-lt-n", "FormatError", base(ibody=bytes([2, 0, 0, 4, 10])))
-    n("n_varint_nonminimal", "varint: gap 4 written as 84 00", "Conventions",
-      "varint-minimal", "FormatError", base(ibody=bytes([2, 0, 0, 0x84, 0x00, 9])))
+    n("n_varint_nonminimal", "varint: gap 4 written as 84 00 (N = 200, so the 6 bytes are "
+      "within the raw size bound 10)", "Conventions", "varint-minimal", "FormatError",
+      build(IDX, LAB, 200, 3, ibody=bytes([2, 0, 0, 0x84, 0x00, 9])))
     n("n_varint_trailing_in_stream", "varint: an extra gap after the k-th index",
       "Index stream modes", "stream-end", "FormatError",
       build(IDX, LAB, 200, 3, ibody=bytes([2, 0, 0, 4, 9, 1])))
@@ -694,9 +1025,9 @@ def define_invalid():
       base(lmode=1, lbody=huffman_table({0: 1, 1: 2, 3: 2}) + b"\x00\x00"))
     n("n_huffman_count_zero", "huffman: Symbol_Count 0 with k = 5", "Mode 1: huffman",
       "huffman-symbol-count", "FormatError", base(lmode=1, lbody=b"\x00"))
-    n("n_huffman_count_with_k0", "huffman: Symbol_Count 1 with k = 0", "Mode 1: huffman",
-      "huffman-symbol-count", "FormatError",
-      build([], [], 20, 3, lmode=1, lbody=huffman_table({1: 0})))
+    n("n_huffman_count_with_k0", "huffman: Symbol_Count 1 with k = 0 (the body is that one "
+      "byte: the raw size bound for k = 0 is 1)", "Mode 1: huffman", "huffman-symbol-count",
+      "FormatError", build([], [], 20, 3, lmode=1, lbody=b"\x01"))
     n("n_huffman_padding", "huffman: a padding bit set", "Mode 1: huffman", "padding",
       "FormatError", build(IDX, [0, 0, 0, 1, 2], 20, 3, lmode=1,
                            lbody=s_huffman([0, 0, 0, 1, 2], lengths={0: 1, 1: 2, 2: 2},
@@ -745,6 +1076,416 @@ def define_implementation_defined():
           flags=["Sections"])
 
 
+# ================================================================ format 1.1 modes
+
+IDX11 = [2, 3, 7, 20, 21, 22]        # the worked examples of "Format 1.1 modes"
+LAB11 = [0, 0, 1, 0, 2, 0]
+SPEC11_HEX = {"rice": "1901e0", "adaptive_index": "00ac75c9800000",
+              "rans": "4200b2055800000080000000", "adaptive_labels": "002562faac39"}
+
+
+def check_spec11_examples():
+    """The writers above reproduce the four worked examples of SPEC.md byte for byte."""
+    got = {"rice": s_rice(IDX11).bytes(), "adaptive_index": s_adaptive(IDX11),
+           "rans": s_rans(LAB11, 3), "adaptive_labels": s_adaptive_labels(LAB11, 3)}
+    for name, hx in SPEC11_HEX.items():
+        if got[name].hex() != hx:
+            raise AssertionError(f"{name} worked example: SPEC.md has {hx}, "
+                                 f"the generator writes {got[name].hex()}")
+
+
+def b11(imode=3, lmode=3, **kw):
+    """The 1.1 base payload: N = 32, k = 6, C = 3 (the worked examples), no class table."""
+    return build(IDX11, LAB11, 32, 3, imode=imode, lmode=lmode, **kw)
+
+
+def cut_inside(w: Bits, start: int, end: int) -> bytes:
+    """The stream of w cut to whole bytes so that it ends inside bits [start, end)."""
+    nbytes = end // 8 if end % 8 else end // 8 - 1
+    assert start <= 8 * nbytes < end, (start, end)
+    return w.bytes()[:nbytes]
+
+
+def spread(k, N, seed):
+    """k sorted distinct indices < N, deterministic (a linear congruential generator)."""
+    out, x = set(), seed
+    while len(out) < k:
+        x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
+        out.add((x >> 16) % N)
+    return sorted(out)
+
+
+def lcg_labels(k, C, seed, skew=1):
+    out, x = [], seed
+    for _ in range(k):
+        x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
+        v = (x >> 20) % (C * skew)
+        out.append(v if v < C else 0)
+    return out
+
+
+def define_valid_11():
+    F = ["Format11"]
+    check_spec11_examples()
+    y("y_spec11_rice_rans", "the rice and rans worked examples of SPEC.md (N = 32, indices "
+      "2 3 7 20 21 22; C = 3, labels 0 0 1 0 2 0)", "Index mode 3: rice; Label mode 3: rans",
+      IDX11, LAB11, 32, 3, imode=3, lmode=3, flags=F + ["SpecExample"])
+    y("y_spec11_adaptive_adaptive", "the adaptive index and adaptive label worked examples "
+      "of SPEC.md", "Index mode 4: adaptive; Label mode 4: adaptive", IDX11, LAB11, 32, 3,
+      imode=4, lmode=4, flags=F + ["SpecExample"])
+
+    # -- every 1.1 mode with every other, raw and Zstd-wrapped, and mixed with 1.0 modes
+    idx = [0, 1, 2, 3, 7, 8, 15, 31, 32, 33, 34, 62]
+    lab = [1, 1, 1, 0, 3, 3, 2, 0, 0, 1, 2, 3]
+    for im, lm, iz, lz in ((3, 3, 0, 0), (3, 4, 0, 0), (4, 3, 0, 0), (4, 4, 0, 0),
+                           (3, 3, 1, 1), (4, 4, 1, 1), (3, 4, 1, 0), (4, 3, 0, 1),
+                           (3, 0, 0, 0), (1, 3, 0, 0), (4, 1, 0, 0), (2, 4, 0, 0)):
+        tag = (f"{INDEX_NAMES[im]}{'_zstd' if iz else ''}_"
+               f"{LABEL_NAMES[lm]}{'_zstd' if lz else ''}")
+        y(f"y_{tag}", f"index mode {INDEX_NAMES[im]}{' (Zstd)' if iz else ''}, label mode "
+          f"{LABEL_NAMES[lm]}{' (Zstd)' if lz else ''}", "Format 1.1 modes", idx, lab, 63, 4,
+          imode=im, lmode=lm, iz="raw" if iz else None, lz="raw" if lz else None,
+          flags=F + ["ModeMatrix"])
+    y("y_rice_zstd_compressed", "rice stream of a regular selection in a compressed Zstd "
+      "frame (frozen), labels rans in a compressed frame", "Zstd-wrapped bodies",
+      list(range(0, 3000, 3)), [j % 4 for j in range(1000)], 3000, 4, imode=3, lmode=3,
+      iz=frozen("rice_every3_n3000"), lz=frozen("rans_c4_k1000"), flags=F + ["Unusual"])
+
+    # -- k, N, C edges
+    y("y_k0_rice_rans", "k = 0: empty rice and rans streams", "Format 1.1 modes", [], [],
+      10, 5, imode=3, lmode=3, flags=F + ["EdgeK"])
+    y("y_k0_adaptive_adaptive", "k = 0: empty adaptive streams (no range-coder bytes at all)",
+      "Format 1.1 modes", [], [], 10, 5, imode=4, lmode=4, flags=F + ["EdgeK"])
+    y("y_k0_adaptive_zstd_rans_zstd", "k = 0, both empty streams Zstd-wrapped",
+      "Format 1.1 modes", [], [], 10, 5, imode=4, lmode=3, iz="raw", lz="raw",
+      flags=F + ["EdgeK"])
+    y("y_k1_rice_adaptive_first", "k = 1, index 0, label 4 of 5", "Format 1.1 modes",
+      [0], [4], 1000, 5, imode=3, lmode=4, flags=F + ["EdgeK"])
+    y("y_k1_adaptive_rans_last", "k = 1, index N-1, a one-symbol rans table",
+      "Format 1.1 modes", [999], [2], 1000, 5, imode=4, lmode=3, flags=F + ["EdgeK"])
+    runs = [0] * 40 + [1] * 3 + [0] * 17 + [2] * 100 + [1] * 140
+    y("y_k_eq_n_rice_adaptive", "k = N = 300: three rice blocks of zero gaps (same_r = 1), "
+      "label runs longer than 15", "Index mode 3: rice", list(range(300)), runs, 300, 3,
+      imode=3, lmode=4, flags=F + ["EdgeK"])
+    y("y_k_eq_n_adaptive_rans", "k = N = 300: adaptive index of zero gaps, rans",
+      "Index mode 4: adaptive", list(range(300)), runs, 300, 3, imode=4, lmode=3,
+      flags=F + ["EdgeK"])
+    y("y_n1_k1_rice_rans", "N = 1, k = 1, C = 1", "Format 1.1 modes", [0], [0], 1, 1,
+      imode=3, lmode=3, flags=F + ["EdgeN", "EdgeC"])
+    y("y_n1_k1_adaptive_adaptive", "N = 1, k = 1, C = 1 (a 0-bit label tree)",
+      "Format 1.1 modes", [0], [0], 1, 1, imode=4, lmode=4, flags=F + ["EdgeN", "EdgeC"])
+    y("y_c1_rans_p0", "C = 1: rans table of one symbol, precision 0, frequency 1; the state "
+      "never changes, so the words are just x = 2^31", "Label mode 3: rans",
+      [1, 4, 6, 7], [0] * 4, 8, 1, imode=3, lmode=3, flags=F + ["EdgeC"])
+    y("y_c1_adaptive_labels", "C = 1: W = 0, every label after the first is a same flag",
+      "Label mode 4: adaptive", [1, 4, 6, 7], [0] * 4, 8, 1, imode=4, lmode=4,
+      flags=F + ["EdgeC"])
+    big_idx = [0, 5, 9, 100, 1000, 4095, 4096, 65535]
+    big_lab = [0, 65535, 1, 65534, 32768, 255, 256, 65535]
+    y("y_c65536_rans", "C = 65,536: rans table with 16-bit symbol_count_minus_1 and large "
+      "symbol gaps", "Label mode 3: rans", big_idx, big_lab, 65536, 65536, imode=3, lmode=3,
+      flags=F + ["EdgeC"])
+    y("y_c65536_adaptive_labels", "C = 65,536: a 16-level label tree", "Label mode 4: adaptive",
+      big_idx, big_lab, 65536, 65536, imode=4, lmode=4, flags=F + ["EdgeC"])
+    y("y_c3_adaptive_labels_nonpow2", "C = 3: a 2-level tree whose value 3 is never coded",
+      "Label mode 4: adaptive", list(range(0, 22, 2)), [2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 1], 22, 3,
+      imode=3, lmode=4, flags=F + ["EdgeC"])
+    n40 = 2**40
+    y("y_n2p40_rice_max_gap", "N = 2^40: indices 0 and N-1 in rice (r = 39 for the "
+      "largest gap)", "Index mode 3: rice", [0, n40 - 1], [1, 0], n40, 2, imode=3, lmode=4,
+      flags=F + ["EdgeN", "MaxGap"])
+    y("y_n2p40_adaptive_max_gap", "N = 2^40: indices 0 and N-1 in adaptive (n = 39, 37 "
+      "bypass bits)", "Index mode 4: adaptive", [0, n40 - 1], [1, 0], n40, 2, imode=4,
+      lmode=3, flags=F + ["EdgeN", "MaxGap"])
+    dom = [0] * 120 + [3] + [0] * 60 + [7] + [0] * 17 + [9]
+    y("y_rans_dominant", "rans: one symbol covers 197 of 200 labels", "Label mode 3: rans",
+      list(range(200)), dom, 200, 10, imode=4, lmode=3, flags=F + ["Unusual"])
+    y("y_adaptive_labels_dominant", "adaptive labels: one dominant symbol", "Label mode 4: "
+      "adaptive", list(range(200)), dom, 200, 10, imode=3, lmode=4, flags=F + ["Unusual"])
+    back = [3] * 20 + [1] + [3] * 5 + [1] * 3 + [3] + [0] * 17 + [2, 0, 2, 0, 4, 2, 4]
+    y("y_adaptive_labels_runs_back", "adaptive labels: runs, returns to the label before "
+      "(back flag) and full-coded labels", "Label mode 4: adaptive", list(range(len(back))),
+      back, 60, 5, imode=4, lmode=4, flags=F + ["Unusual"])
+    y("y_adaptive_labels_c2_alternating", "adaptive labels, C = 2, 0 1 0 1 ...: after two "
+      "labels every change is a back flag", "Label mode 4: adaptive", list(range(64)),
+      [j % 2 for j in range(64)], 64, 2, imode=3, lmode=4, flags=F + ["Unusual"])
+    dens = (list(range(0, 256, 2)) + spread(128, 200000, 7)[:128])
+    dens = sorted(set(dens))
+    dens = dens + [dens[-1] + 1 + j for j in range(1, 150)]
+    dens = sorted(set(dens))
+    y("y_rice_blocks_varying", f"rice: {len(dens)} gaps in blocks of different density "
+      "(explicit r, then same_r)", "Index mode 3: rice", dens,
+      lcg_labels(len(dens), 7, 3), dens[-1] + 5, 7, imode=3, lmode=3, flags=F + ["Unusual"])
+    clus = [c * 100003 + j for c in range(12) for j in range((c * 7) % 23 + 1)]
+    y("y_adaptive_clustered", "adaptive index: clusters of consecutive items with long jumps",
+      "Index mode 4: adaptive", clus, lcg_labels(len(clus), 4, 5), 1200000, 4, imode=4,
+      lmode=4, flags=F + ["Unusual"])
+    alln = []
+    for nn in range(31):                  # v = 2^n and v = 2^(n+1) - 1 for every n <= 30
+        for v in (2**nn, 2 ** (nn + 1) - 1):
+            alln.append((alln[-1] if alln else -1) + v)
+    alln = sorted(set(alln))
+    y("y_adaptive_every_n", "adaptive index: gaps with every n from 0 to 30, smallest and "
+      "largest mantissa", "Index mode 4: adaptive", alln, [0] * len(alln), alln[-1] + 1, 1,
+      imode=4, lmode=3, flags=F + ["Unusual"])
+    carry_idx, carry_lab = _range_coder_carry_case()
+    y("y_adaptive_carry", "adaptive index and labels whose range coder propagates carries "
+      "through runs of 0xFF bytes", "Binary range coder", carry_idx, carry_lab,
+      carry_idx[-1] + 1, 16, imode=4, lmode=4, flags=F + ["Unusual"])
+
+    # -- rice streams the reference encoder never writes
+    y("y_rice_nonoptimal_r", "rice: r = 5 for gaps that want r = 1", "Index mode 3: rice",
+      idx, lab, 63, 4, imode=3, lmode=3, ibody=s_rice(idx, rs=[5]).bytes(),
+      flags=F + ["Unusual"])
+    same = list(range(0, 600, 2))
+    y("y_rice_same_r0_repeat", "rice: same_r = 0 followed by the r the block would inherit "
+      "(block 0 writes r = 0 explicitly, block 2 repeats r = 3)", "Index mode 3: rice",
+      same, [1] * 300, 600, 2, imode=3, lmode=3,
+      ibody=s_rice(same, rs=[0, 3, 3], explicit={0, 2}).bytes(), flags=F + ["Unusual"])
+    y("y_rice_r47", "rice: r = 47 (the largest allowed) for small gaps, N = 2^40",
+      "Index mode 3: rice", [5, 6, 100], [0, 1, 0], n40, 2, imode=3, lmode=3,
+      ibody=s_rice([5, 6, 100], rs=[47]).bytes(), flags=F + ["Unusual"])
+    y("y_rice_long_unary", "rice: r = 0 and a gap of 5,000 (5,000 zero bits)",
+      "Index mode 3: rice", [3, 5004, 5005], [0, 1, 1], 10000, 2, imode=3, lmode=3,
+      ibody=s_rice([3, 5004, 5005], rs=[0]).bytes(), flags=F + ["Unusual"])
+
+    # -- rans tables the reference encoder never writes
+    def rans_body(labels, C, P, symbols, freqs, **kw):
+        return s_rans(labels, C, P=P, symbols=symbols, freqs=freqs, **kw)
+    q24 = rans_quantize([lab.count(s) for s in range(4)], 24)
+    y("y_rans_p24", "rans: precision 24 (the largest), many renormalisation words",
+      "Label mode 3: rans", idx, lab, 63, 4, imode=3, lmode=3,
+      lbody=rans_body(lab, 4, 24, [0, 1, 2, 3], q24), flags=F + ["Unusual"])
+    y("y_rans_pmin", "rans: the smallest precision for 4 symbols (P = 2, every frequency 1)",
+      "Label mode 3: rans", idx, lab, 63, 4, imode=3, lmode=3,
+      lbody=rans_body(lab, 4, 2, [0, 1, 2, 3], [1, 1, 1, 1]), flags=F + ["Unusual"])
+    y("y_rans_one_symbol_p0", "rans: one present symbol (3 of 5), precision 0",
+      "Label mode 3: rans", [0, 1, 2, 3], [3] * 4, 4, 5, imode=3, lmode=3,
+      lbody=rans_body([3] * 4, 5, 0, [3], [1]), flags=F + ["Unusual"])
+    y("y_rans_one_symbol_p24", "rans: one present symbol with frequency 2^24",
+      "Label mode 3: rans", [0, 1, 2, 3], [3] * 4, 4, 5, imode=3, lmode=3,
+      lbody=rans_body([3] * 4, 5, 24, [3], [1 << 24]), flags=F + ["Unusual"])
+    y("y_rans_rs31_rf31", "rans: Rice parameters rs = rf = 31", "Label mode 3: rans",
+      idx, lab, 63, 4, imode=3, lmode=3,
+      lbody=rans_body(lab, 4, 4, [0, 1, 2, 3], [5, 4, 3, 4], rs=31, rf=31),
+      flags=F + ["Unusual"])
+    y("y_rans_rs0_rf0", "rans: Rice parameters rs = rf = 0 (frequencies in unary), symbol "
+      "gaps > 0", "Label mode 3: rans", [0, 1, 2, 3, 4], [1, 5, 5, 1, 9], 20, 10, imode=3,
+      lmode=3, lbody=rans_body([1, 5, 5, 1, 9], 10, 5, [1, 5, 9], [13, 11, 8], rs=0, rf=0),
+      flags=F + ["Unusual"])
+    y("y_rans_unused_symbols", "rans: the table lists all 6 symbols, only 1 and 4 occur",
+      "Label mode 3: rans", [0, 1, 2, 3], [1, 4, 4, 1], 4, 6, imode=3, lmode=3,
+      lbody=rans_body([1, 4, 4, 1], 6, 4, list(range(6)), [1, 5, 1, 2, 6, 1]),
+      flags=F + ["Unusual"])
+    aligned = _rans_byte_aligned_table(idx, lab)
+    y("y_rans_table_byte_aligned", "rans: the table ends on a byte boundary (no padding "
+      "bits)", "Label mode 3: rans", idx, lab, 63, 4, imode=3, lmode=3, lbody=aligned,
+      flags=F + ["Unusual"])
+    y("y_minor0_rice_rans", "Version_Minor 0 with 1.1 modes: a decoder never rejects a "
+      "payload for its minor version", "Header", IDX11, LAB11, 32, 3, imode=3, lmode=3,
+      hdr={"minor": 0}, flags=F + ["Forward"])
+
+
+def _range_coder_carry_case():
+    """The first seeded content whose two range-coded streams both propagate a carry
+    through a held-back 0xFF byte."""
+    for seed in range(1, 10000):
+        idx = spread(120, 5000, seed)
+        lab = lcg_labels(120, 16, seed, skew=3)
+        ci = adaptive_index_coder(idx)
+        cl = adaptive_labels_coder(lab, 16)
+        ci.finish(), cl.finish()
+        if ci.carries and cl.carries and (ci.ff_runs or cl.ff_runs):
+            return idx, lab
+    raise AssertionError("no carry case found")
+
+
+def _rans_byte_aligned_table(idx, lab):
+    counts = [lab.count(s) for s in range(4)]
+    for P in range(2, 25):
+        f = rans_quantize(counts, P)
+        for rf in range(32):
+            if len(rans_table(4, P, [(0, v) for v in f], rf=rf).bits) % 8 == 0:
+                return s_rans(lab, 4, P=P, symbols=[0, 1, 2, 3], freqs=f, rf=rf)
+    raise AssertionError("no byte-aligned table")
+
+
+def define_invalid_11():
+    # -- rice
+    rice = "Index mode 3: rice"
+    n("n_rice_r48", "rice: block 0 has r = 48", rice, "rice-r", "FormatError",
+      b11(ibody=s_rice(IDX11, rs=[48]).bytes()))
+    n("n_rice_r63", "rice: block 1 has r = 63 (k = 130)", rice, "rice-r", "FormatError",
+      build(list(range(130)), [0] * 130, 200, 1, imode=3, lmode=3,
+            ibody=s_rice(list(range(130)), rs=[0, 63]).bytes()))
+    n("n_rice_gap_past_n", "rice: last gap 10 makes index 32 = N (r = 0: the quotient is "
+      "past the limit)", rice, "index-lt-n", "FormatError",
+      b11(ibody=s_rice(None, gaps=[2, 0, 3, 12, 0, 10], rs=[0]).bytes()))
+    n("n_rice_gap_past_n_low_bits", "rice: last gap 10 makes index 32 = N (r = 2: the "
+      "quotient fits, the low bits do not)", rice, "index-lt-n", "FormatError",
+      b11(ibody=s_rice(None, gaps=[2, 0, 3, 12, 0, 10], rs=[2]).bytes()))
+    n("n_rice_trailing_byte", "rice: a zero byte after the stream", rice, "stream-end",
+      "FormatError", b11(ibody=s_rice(IDX11).bytes() + b"\x00"))
+    pad_idx = IDX11[:5]
+    assert len(s_rice(pad_idx).bits) % 8
+    n("n_rice_padding", "rice: the last padding bit set", rice, "padding", "FormatError",
+      build(pad_idx, LAB11[:5], 32, 3, imode=3, lmode=3,
+            ibody=s_rice(pad_idx).bytes(pad=1 << (7 - len(s_rice(pad_idx).bits) % 8))))
+    w = s_rice([3, 500], rs=[0])
+    n("n_rice_trunc_unary", "rice: stream ends inside the 496 zero bits of gap 1",
+      rice, "stream-truncated", "TruncatedError",
+      build([3, 500], [0, 0], 1000, 1, imode=3, lmode=3, ibody=cut_inside(w, 6, 502)))
+    w = s_rice(None, gaps=[2, 0, 3, 12, 0, 9], rs=[6])
+    n("n_rice_trunc_low_bits", "rice: stream ends inside the 6 low bits of gap 5", rice,
+      "stream-truncated", "TruncatedError",
+      build([2, 3, 7, 20, 21, 31], LAB11, 32, 3, imode=3, lmode=3,
+            ibody=cut_inside(w, len(w.bits) - 6, len(w.bits))))
+    ix = list(range(203, 331)) + [500, 501]
+    w = s_rice(ix, rs=[0, 5])
+    r_at = len(s_rice(ix[:128], rs=[0]).bits) + 1          # after block 1's same_r bit
+    n("n_rice_trunc_r", "rice: stream ends inside the 6-bit r of block 1", rice,
+      "stream-truncated", "TruncatedError",
+      build(ix, [0] * 130, 1000, 1, imode=3, lmode=3, ibody=cut_inside(w, r_at, r_at + 6)))
+    ix = [7] + list(range(8, 135)) + [136, 140]
+    w = s_rice(ix, rs=[0, 0])
+    assert len(w.bits) > 136 and w.bits[136] == 1
+    n("n_rice_trunc_same_r", "rice: stream ends right before same_r of block 1 (block 0 "
+      "fills 17 bytes exactly)", rice, "stream-truncated", "TruncatedError",
+      build(ix, [0] * 130, 1000, 1, imode=3, lmode=3, ibody=w.bytes()[:17]))
+    n("n_rice_k0_nonempty", "rice: k = 0 with a 1-byte stream (within the raw size bound "
+      "ceil(N/8))", rice, "empty-stream", "FormatError",
+      build([], [], 32, 3, imode=3, lmode=3, ibody=b"\x00"))
+
+    # -- adaptive index and the range coder
+    ad = "Index mode 4: adaptive"
+    rcs = "Binary range coder"
+    good = s_adaptive(IDX11)
+    n("n_adaptive_gap_past_n", "adaptive index: last gap 10 makes index 32 = N", ad,
+      "index-lt-n", "FormatError",
+      b11(imode=4, ibody=s_adaptive(None, gaps=[2, 0, 3, 12, 0, 10])))
+    n("n_adaptive_gap_n48", "adaptive index: n = 48 (no unary terminator) for N = 32", ad,
+      "index-lt-n", "FormatError",
+      b11(imode=4, ibody=s_adaptive(None, gaps=[2**48 - 1] + [0] * 5)))
+    n("n_adaptive_first_byte", "adaptive index: first range-coder byte 0x01", rcs,
+      "rc-first-byte", "FormatError", b11(imode=4, ibody=b"\x01" + good[1:]))
+    n("n_adaptive_initial_code", "adaptive index: initial code 0xFFFFFFFF", rcs,
+      "rc-initial-code", "FormatError", b11(imode=4, ibody=b"\x00\xff\xff\xff\xff" + good[5:]))
+    n("n_adaptive_unconsumed_byte", "adaptive index: a byte after the range-coder output",
+      rcs, "rc-unconsumed", "FormatError", b11(imode=4, ibody=good + b"\x00"))
+    n("n_adaptive_final_code", "adaptive index: last byte + 1: same values, final code 1",
+      rcs, "rc-final-code", "FormatError",
+      b11(imode=4, ibody=good[:-1] + bytes([good[-1] + 1])))
+    n("n_adaptive_trunc", "adaptive index: last range-coder byte missing", ad,
+      "stream-truncated", "TruncatedError", b11(imode=4, ibody=good[:-1]))
+    n("n_adaptive_trunc_4_bytes", "adaptive index: 4 bytes, fewer than the coder's 5",
+      rcs, "stream-truncated", "TruncatedError", b11(imode=4, ibody=good[:4]))
+    n("n_adaptive_k0_nonempty", "adaptive index: k = 0 with a 5-byte stream (over the raw "
+      "size bound 0)", ad, "empty-stream", "FormatError",
+      build([], [], 32, 3, imode=4, lmode=4, ibody=bytes(5)))
+
+    # -- rans
+    rn = "Label mode 3: rans"
+    tab = [(0, 2), (0, 1), (0, 1)]
+    words = words_bytes(rans_words(LAB11, 2, [0, 1, 2], [2, 1, 1]))
+
+    def rans_bad(P=2, entries=tab, words=words, pad=0, **kw):
+        return b11(lbody=rans_table(3, P, entries, **kw).bytes(pad) + words)
+    n("n_rans_precision_25", "rans: precision 25", rn, "rans-precision", "FormatError",
+      rans_bad(P=25))
+    n("n_rans_precision_31", "rans: precision 31 (the field's largest value)", rn,
+      "rans-precision", "FormatError", rans_bad(P=31))
+    n("n_rans_symbol_count_gt_c", "rans: symbol_count_minus_1 = 3, D = 4 > C = 3", rn,
+      "rans-symbol-count", "FormatError", rans_bad(d_field=3))
+    n("n_rans_symbol_ge_c", "rans: third symbol gap 1 makes symbol 3 with C = 3 (rs = 0)",
+      rn, "label-lt-c", "FormatError", rans_bad(entries=[(0, 2), (0, 1), (1, 1)], rs=0))
+    n("n_rans_symbol_ge_c_low_bits", "rans: symbol 3 with C = 3, caught in the low bits "
+      "(rs = 1)", rn, "label-lt-c", "FormatError",
+      rans_bad(entries=[(0, 2), (0, 1), (1, 1)], rs=1))
+    n("n_rans_zero_frequency", "rans: frequency 0 for symbol 1 (sum still 4)", rn,
+      "rans-zero-frequency", "FormatError", rans_bad(entries=[(0, 2), (0, 0), (0, 2)]))
+    n("n_rans_sum_over", "rans: frequencies 2 2 1 pass 2^P = 4 at entry 2", rn, "rans-sum",
+      "FormatError", rans_bad(entries=[(0, 2), (0, 2), (0, 1)]))
+    n("n_rans_sum_under", "rans: frequencies 1 1 1 sum to 3, not 4", rn, "rans-sum",
+      "FormatError", rans_bad(entries=[(0, 1), (0, 1), (0, 1)]))
+    n("n_rans_table_padding", "rans: a table padding bit set", rn, "padding", "FormatError",
+      rans_bad(pad=0x01))
+    n("n_rans_word_area_odd", "rans: word area of 13 bytes", rn, "rans-word-area",
+      "FormatError", rans_bad(words=words + b"\x00"))
+    n("n_rans_initial_state_low", "rans: initial state 2^31 - 1", rn, "rans-initial-state",
+      "FormatError", rans_bad(words=words_bytes([0x7FFFFFFF, 0])))
+    n("n_rans_initial_state_high", "rans: initial state 2^63", rn, "rans-initial-state",
+      "FormatError", rans_bad(words=words_bytes([0, 0x80000000])))
+    n("n_rans_unconsumed_word", "rans: a word after the last one read", rn, "rans-unconsumed",
+      "FormatError", rans_bad(words=words + words_bytes([0])))
+    n("n_rans_final_state", "rans: encoded from x = 2^31 + 1: same labels, final state "
+      "2^31 + 1", rn, "rans-final-state", "FormatError",
+      rans_bad(words=words_bytes(rans_words(LAB11, 2, [0, 1, 2], [2, 1, 1], x0=RANS_L + 1))))
+    f24 = [2**24 - 2, 1, 1]
+    w24 = rans_words(LAB11, 24, [0, 1, 2], f24)
+    assert len(w24) > 2
+    n("n_rans_trunc_words", "rans: the last renormalisation word missing", rn,
+      "stream-truncated", "TruncatedError",
+      rans_bad(P=24, entries=[(0, f) for f in f24], words=words_bytes(w24[:-1])))
+    n("n_rans_trunc_state", "rans: one word after the table (the state needs two)", rn,
+      "stream-truncated", "TruncatedError", rans_bad(words=words[:4]))
+    n("n_rans_trunc_table", "rans: stream ends inside the table (rs)", rn,
+      "stream-truncated", "TruncatedError",
+      b11(lbody=rans_table(3, 2, tab).bytes()[:1]))
+    n("n_rans_k0_nonempty", "rans: k = 0 with an 8-byte stream (over the raw size bound 0)",
+      rn, "empty-stream", "FormatError", build([], [], 32, 3, imode=3, lmode=3,
+                                               lbody=words_bytes([RANS_L, 0])))
+
+    # -- adaptive labels
+    al = "Label mode 4: adaptive"
+    goodl = s_adaptive_labels(LAB11, 3)
+    n("n_adaptive_labels_ge_c", "adaptive labels: label 3 coded in full with C = 3", al,
+      "label-lt-c", "FormatError",
+      b11(lmode=4, lbody=s_adaptive_labels([0, 0, 1, 0, 3, 0], 3)))
+    n("n_adaptive_labels_full_eq_prev", "adaptive labels: label 1 coded in full (same = 0) "
+      "although it equals the previous label", al, "adaptive-canonical", "FormatError",
+      b11(lmode=4, lbody=s_adaptive_labels(LAB11, 3, full={1})))
+    n("n_adaptive_labels_full_eq_back", "adaptive labels: label 3 coded in full (back = 0) "
+      "although it equals the label before the run", al, "adaptive-canonical",
+      "FormatError", b11(lmode=4, lbody=s_adaptive_labels(LAB11, 3, full={3})))
+    n("n_adaptive_labels_first_byte", "adaptive labels: first range-coder byte 0x80", rcs,
+      "rc-first-byte", "FormatError", b11(lmode=4, lbody=b"\x80" + goodl[1:]))
+    n("n_adaptive_labels_final_code", "adaptive labels: last byte + 1", rcs,
+      "rc-final-code", "FormatError",
+      b11(lmode=4, lbody=goodl[:-1] + bytes([goodl[-1] + 1])))
+    n("n_adaptive_labels_unconsumed_byte", "adaptive labels: a byte after the output", rcs,
+      "rc-unconsumed", "FormatError", b11(lmode=4, lbody=goodl + b"\x00"))
+    n("n_adaptive_labels_trunc", "adaptive labels: last range-coder byte missing", al,
+      "stream-truncated", "TruncatedError", b11(lmode=4, lbody=goodl[:-1]))
+    n("n_adaptive_labels_k0_nonempty", "adaptive labels: k = 0 with a 5-byte stream", al,
+      "empty-stream", "FormatError", build([], [], 32, 3, imode=3, lmode=4, lbody=bytes(5)))
+    # -- Zstd around a 1.1 stream
+    n("n_rans_zstd_fcs_over_bound", "rans Zstd-wrapped, Frame_Content_Size above the "
+      "mode's raw size bound", "Zstd-wrapped bodies", "zstd-fcs-bound", "LimitError",
+      b11(lz=lambda raw: zstd_frame(raw, fcs=2**22, fcs_bytes=4)))
+    n("n_trunc_rice_zstd_frame", "rice Zstd frame cut inside its block", "Zstd-wrapped "
+      "bodies", "zstd-truncated", "TruncatedError",
+      b11(iz=lambda raw: zstd_frame(raw)[:-1]))
+
+
+def define_implementation_defined_11():
+    n48 = 2**48
+    y("i_n2p48_adaptive_n48", "N = 2^48, index N-1: gap 2^48 - 1 has n = 48, the one "
+      "unary code without a terminating 0", "Index mode 4: adaptive", [n48 - 1], [0], n48, 1,
+      imode=4, lmode=4, result="acceptable", error="LimitError", rule="pool-size-limit",
+      flags=["Format11", "Limits", "EdgeN", "MaxGap"])
+    y("i_n2p48_rice_r47", "N = 2^48, indices 0 and N-1: rice with r = 47 and quotient 1",
+      "Index mode 3: rice", [0, n48 - 1], [0, 0], n48, 1, imode=3, lmode=3,
+      result="acceptable", error="LimitError", rule="pool-size-limit",
+      flags=["Format11", "Limits", "EdgeN", "MaxGap"])
+    c20 = 2**20
+    y("i_c2p20_rans", "C = 2^20: rans with a 20-bit symbol_count_minus_1", "Label mode 3: "
+      "rans", [0, 1, 2], [0, c20 - 1, 12345], 3, c20, imode=3, lmode=3, result="acceptable",
+      error="LimitError", rule="class-count-limit", flags=["Format11", "Limits", "EdgeC"])
+    y("i_c2p20_adaptive_labels", "C = 2^20: a 20-level label tree", "Label mode 4: adaptive",
+      [0, 1, 2], [0, c20 - 1, 12345], 3, c20, imode=4, lmode=4, result="acceptable",
+      error="LimitError", rule="class-count-limit", flags=["Format11", "Limits", "EdgeC"])
+
+
 # ================================================================ output
 
 
@@ -753,6 +1494,9 @@ def collect() -> list[dict]:
     define_valid()
     define_invalid()
     define_implementation_defined()
+    define_valid_11()
+    define_invalid_11()
+    define_implementation_defined_11()
     return list(VECTORS)
 
 
@@ -768,6 +1512,8 @@ NOTES = {
     "Forward": "Forward compatibility: newer minor versions and unknown optional data.",
     "Header": "Header fields.",
     "Limits": "At a limit of SPEC.md.",
+    "Format11": "Uses a stream mode added in format 1.1 (a 1.0 decoder rejects it as an "
+                "unknown mode); also given by the entry's `format`.",
 }
 
 
@@ -782,6 +1528,7 @@ def manifest_entry(v: dict) -> dict:
         "result": v["result"],
         "comment": v["comment"],
         "flags": v["flags"],
+        "format": v["format"],
     }
     if v["result"] != "valid":
         entry["rule"] = v["rule"]

@@ -72,12 +72,191 @@ def test_spec_worked_example_is_a_vector():
     assert bytes(out) == (SUITE / "vectors" / "y_spec_example.plada").read_bytes()
 
 
+# The reference decoder's message (its start) for every must-reject vector: each file is
+# rejected for the rule it was built to break, not for another one met first.
+REFERENCE_REASONS = {
+    'n_magic_first_byte': 'Magic: expected 89504c440d0a1a0a, got 88504c440d',
+    'n_magic_crlf_to_lf': 'Magic: expected 89504c440d0a1a0a, got 89504c440a',
+    'n_major_2': 'Version_Major: expected 1, got 2',
+    'n_major_0': 'Version_Major: expected 1, got 0',
+    'n_checksum_header_crc': 'Header_CRC32: expected 624fd220 (stored), got 62',
+    'n_header_flags_reserved': 'Header_Flags: reserved bits expected 0, got 0x80',
+    'n_reserved_byte': 'Reserved: expected 0, got 1',
+    'n_required_feature': 'Required_Features: unknown bits 0x00000001 (this',
+    'n_required_feature_bit31': 'Required_Features: unknown bits 0x80000000 (this',
+    'n_pool_size_0': 'Pool_Size: expected >= 1, got 0',
+    'n_pool_size_over_limit': 'Pool_Size: expected <= 281474976710656, got 2814',
+    'n_k_gt_n': 'Item_Count: expected <= Pool_Size 20, got 21',
+    'n_class_count_0': 'Class_Count: expected 1..1048576, got 0',
+    'n_class_count_over_limit': 'Class_Count: expected 1..1048576, got 1048577',
+    'n_section_count_1': 'Section_Count: expected >= 2 (index and label st',
+    'n_section_count_65': 'Section_Count: expected <= 64, got 65',
+    'n_digest_without_flag': 'Pool_Digest: expected 32 zero bytes when Header_',
+    'n_k_over_memory_budget': 'Item_Count (decoded indices and labels): needs 1',
+    'n_trunc_magic': 'Magic: expected 8 bytes, got 5',
+    'n_trunc_header': 'header: expected 88 bytes, got 50',
+    'n_trunc_section_header': 'section 0 header: expected 12 bytes at offset 88',
+    'n_trunc_class_table_body': 'section 0 Section_Length: expected <= 5 (bytes l',
+    'n_trunc_last_section': 'section 3 Section_Length: expected <= 14 (bytes',
+    'n_section_length_past_end': 'section 1 Section_Length: expected <= 46 (bytes',
+    'n_trunc_index_varint': 'index_stream varint: stream ends inside gap at b',
+    'n_trunc_huffman_bits': 'label_stream huffman: bitstream ends before item',
+    'n_trunc_zstd_frame': 'index_stream varint: Zstd frame invalid: decompr',
+    'n_trailing_bytes': 'payload: expected to end after 4 sections at byt',
+    'n_checksum_section_crc': 'section 1 Section_CRC32: expected 00000000 (stor',
+    'n_checksum_ancillary_crc': 'section 4 Section_CRC32: expected 00000000 (stor',
+    'n_checksum_content': 'Content_Checksum (labels): expected 854dcd07 (st',
+    'n_checksum_content_indices': 'Content_Checksum (indices): expected ca8a057a (s',
+    'n_unknown_critical_section': 'section 4 Section_Type: unknown critical type 0x',
+    'n_critical_order': 'section 2 Section_Type: critical sections expect',
+    'n_duplicate_index_section': 'section 1 Section_Type: critical sections expect',
+    'n_missing_label_stream': 'sections: label_stream expected exactly once, go',
+    'n_duplicate_metadata': 'section 4: metadata expected at most once, got t',
+    'n_section_flags_reserved': 'section 1 Section_Flags: reserved bits expected',
+    'n_class_table_mode': 'section 0 Section_Mode: expected 0 for class_tab',
+    'n_metadata_mode': 'section 3 Section_Mode: expected 0 for metadata,',
+    'n_missing_index_stream': 'sections: index_stream expected exactly once, go',
+    'n_unknown_index_mode': 'index_stream Section_Mode: unknown mode 200 (thi',
+    'n_unknown_label_mode': 'label_stream Section_Mode: unknown mode 200 (thi',
+    'n_raw_body_over_bound': 'index_stream varint: length expected <= 5 for th',
+    'n_zstd_fcs_bomb': 'index_stream varint: Zstd Frame_Content_Size exp',
+    'n_zstd_no_fcs': 'index_stream varint: Zstd Frame_Content_Size exp',
+    'n_zstd_window_16m': 'index_stream varint: Zstd Window_Size expected <',
+    'n_zstd_skippable_frame': 'index_stream varint: Zstd frame magic expected 2',
+    'n_zstd_two_frames': 'index_stream varint: Zstd frame invalid: compres',
+    'n_zstd_size_mismatch': 'index_stream varint: Zstd frame invalid: decompr',
+    'n_zstd_size_short': 'index_stream varint: Zstd frame invalid: decompr',
+    'n_huffman_table_over_bound': 'label_stream huffman: length expected <= 26 for',
+    'n_huffman_symbol_count_over_k': 'label_stream huffman: Symbol_Count expected <= i',
+    'n_huffman_symbol_count_over_c': 'label_stream huffman: Symbol_Count at byte 0 inv',
+    'n_class_table_bad_utf8': "class_table: name 1 expected valid UTF-8: 'utf-8",
+    'n_class_table_trailing': 'class_table: expected 3 names ending at byte 14,',
+    'n_class_name_4097_bytes': 'class_table: name 1 length: expected a minimal v',
+    'n_class_table_short': 'class_table: name 2 length: expected a minimal v',
+    'n_varint_index_eq_n': 'index_stream varint: gap at byte 4 runs past the',
+    'n_varint_nonminimal': 'index_stream varint: gap at byte 3 is not a mini',
+    'n_varint_trailing_in_stream': 'index_stream varint: gap: expected the stream to',
+    'n_bitmap_bit_past_n': 'index_stream bitmap: padding bits past pool_size',
+    'n_bitmap_count': 'index_stream bitmap: set bits expected item_coun',
+    'n_bitmap_length': 'index_stream bitmap: length expected <= 3 for th',
+    'n_runs_past_k': 'index_stream runs: run lengths add up past item_',
+    'n_runs_past_n': 'index_stream runs: run at byte 4 runs past the e',
+    'n_packed_label_ge_c': 'label_stream packed: label 4 expected < class_co',
+    'n_packed_padding': 'label_stream packed: padding bits expected 0, go',
+    'n_packed_length': 'label_stream packed: length expected <= 2 for th',
+    'n_rle_label_ge_c': 'label_stream rle: run at byte 4 runs past the en',
+    'n_rle_adjacent_equal': 'label_stream rle: run at byte 3 repeats the prev',
+    'n_rle_past_k': 'label_stream rle: run lengths add up past item_c',
+    'n_huffman_incomplete': 'label_stream huffman: code lengths expected a co',
+    'n_huffman_oversubscribed': 'label_stream huffman: code lengths expected a co',
+    'n_huffman_length_25': 'label_stream huffman: Code_Length expected 1..24',
+    'n_huffman_single_nonzero': 'label_stream huffman: Code_Length of a single sy',
+    'n_huffman_symbol_ge_c': 'label_stream huffman: Symbol_Gap at byte 5 inval',
+    'n_huffman_count_zero': 'label_stream huffman: Symbol_Count expected >= 1',
+    'n_huffman_count_with_k0': 'label_stream huffman: Symbol_Count expected <= i',
+    'n_huffman_padding': 'label_stream huffman: padding bits expected 0, g',
+    'n_huffman_trailing': 'label_stream huffman: expected the stream to end',
+    'n_rice_r48': 'rice: r of block 0 must be <= 47, got 48',
+    'n_rice_r63': 'rice: r of block 1 must be <= 47, got 63',
+    'n_rice_gap_past_n': 'rice: gap 5 must be <= 9 so that index 5 stays b',
+    'n_rice_gap_past_n_low_bits': 'rice: gap 5 must be <= 9 so that index 5 stays b',
+    'n_rice_trailing_byte': 'rice: trailing bytes: expected 3 bytes, got 4',
+    'n_rice_padding': 'rice: padding bits must be zero, got 0x1',
+    'n_rice_trunc_unary': 'rice: stream ends inside gap 1 (unary part): una',
+    'n_rice_trunc_low_bits': 'rice: stream ends inside gap 5 (low bits): needs',
+    'n_rice_trunc_r': 'rice: stream ends inside r of block 1: needs 6 b',
+    'n_rice_trunc_same_r': 'rice: stream ends inside same_r of block 1: need',
+    'n_rice_k0_nonempty': 'rice: trailing bytes: expected 0 bytes, got 1',
+    'n_adaptive_gap_past_n': 'adaptive index: gap 5 must be <= 9 so that index',
+    'n_adaptive_gap_n48': 'adaptive index: gap 0 must be <= 31 so that inde',
+    'n_adaptive_first_byte': 'adaptive index: first byte must be 0, got 0x01',
+    'n_adaptive_initial_code': 'adaptive index: initial code must be < 0xfffffff',
+    'n_adaptive_unconsumed_byte': 'adaptive index: unconsumed bytes: expected 7 byt',
+    'n_adaptive_final_code': 'adaptive index: final range-coder code must be 0',
+    'n_adaptive_trunc': 'adaptive index: stream ends inside gap 3: needs',
+    'n_adaptive_trunc_4_bytes': 'adaptive index: stream ends inside the range cod',
+    'n_adaptive_k0_nonempty': 'index_stream adaptive: length expected <= 0 for',
+    'n_rans_precision_25': 'rans: precision must be <= 24, got 25',
+    'n_rans_precision_31': 'rans: precision must be <= 24, got 31',
+    'n_rans_symbol_count_gt_c': 'rans: symbol_count must be <= class_count 3, got',
+    'n_rans_symbol_ge_c': 'rans: symbol 2 of the table must be < class_coun',
+    'n_rans_symbol_ge_c_low_bits': 'rans: symbol 2 of the table must be < class_coun',
+    'n_rans_zero_frequency': 'rans: frequency of symbol 1 must be >= 1, got 0',
+    'n_rans_sum_over': 'rans: frequencies must sum to 2^precision = 4, e',
+    'n_rans_sum_under': 'rans: frequencies must sum to 2^precision = 4, g',
+    'n_rans_table_padding': 'rans: table padding bits must be zero, got 0x1',
+    'n_rans_word_area_odd': 'rans: word area must be a multiple of 4 bytes, g',
+    'n_rans_initial_state_low': 'rans: initial state must be in [2^31, 2^63), got',
+    'n_rans_initial_state_high': 'rans: initial state must be in [2^31, 2^63), got',
+    'n_rans_unconsumed_word': 'rans: unconsumed words: expected 2 words, got 3',
+    'n_rans_final_state': 'rans: final state must equal the initial state 0',
+    'n_rans_trunc_words': 'rans: stream ends inside label 2: needs a word,',
+    'n_rans_trunc_state': 'rans: stream ends inside initial state: needs 2',
+    'n_rans_trunc_table': 'rans: stream ends inside rs: needs 5 bits, 1 lef',
+    'n_rans_k0_nonempty': 'label_stream rans: length expected <= 0 for this',
+    'n_adaptive_labels_ge_c': 'adaptive labels: label 4 must be < class_count 3',
+    'n_adaptive_labels_full_eq_prev': 'adaptive labels: label 1 coded in full must diff',
+    'n_adaptive_labels_full_eq_back': 'adaptive labels: label 3 coded in full must diff',
+    'n_adaptive_labels_first_byte': 'adaptive labels: first byte must be 0, got 0x80',
+    'n_adaptive_labels_final_code': 'adaptive labels: final range-coder code must be',
+    'n_adaptive_labels_unconsumed_byte': 'adaptive labels: unconsumed bytes: expected 6 by',
+    'n_adaptive_labels_trunc': 'adaptive labels: stream ends inside label 3: nee',
+    'n_adaptive_labels_k0_nonempty': 'label_stream adaptive: length expected <= 0 for',
+    'n_rans_zstd_fcs_over_bound': 'label_stream rans: Zstd Frame_Content_Size expec',
+    'n_trunc_rice_zstd_frame': 'index_stream rice: Zstd frame invalid: decompres',
+}
+
+
 def _ref_rejects(data, vector):
     with pytest.raises(pladafmt.PladaError) as info:
         pladafmt.decode(data)
     names = [vector["error"]] + vector.get("alternative_errors", [])
     assert type(info.value).__name__ in names, str(info.value)
     assert str(info.value)
+    if vector["result"] == "invalid":
+        assert str(info.value).startswith(REFERENCE_REASONS[vector["id"]]), str(info.value)
+
+
+def test_every_must_reject_vector_has_a_reference_reason():
+    assert sorted(REFERENCE_REASONS) == sorted(v["id"] for v in VECTORS
+                                               if v["result"] == "invalid")
+
+
+def test_format_11_vectors():
+    """Every 1.1 stream mode has must-decode and must-reject files, raw and Zstd-wrapped."""
+    v11 = [v for v in VECTORS if v["format"] == "1.1"]
+    for kind, mode in (("index_mode", "rice"), ("index_mode", "adaptive"),
+                       ("label_mode", "rans"), ("label_mode", "adaptive")):
+        got = {v["expected"][kind] for v in v11 if v["result"] == "valid"}
+        assert {mode, mode + "+zstd"} <= got, (kind, mode)
+    assert sum(v["result"] == "valid" for v in v11) >= 40
+    assert sum(v["result"] == "invalid" for v in v11) >= 40
+    assert all("Format11" in v["flags"] for v in v11)
+
+
+def test_twin_decoders_agree_on_format_11_vectors(monkeypatch):
+    """The pure-Python twins of the 1.1 modes give the same values, or the same error and
+    message, as the Numba kernels on every 1.1 vector."""
+    from pladafmt import _modes
+
+    def outcome(data):
+        try:
+            p = pladafmt.decode(data)
+        except pladafmt.PladaError as exc:
+            return type(exc).__name__, str(exc)
+        return "decoded", p.indices.tolist(), p.labels.tolist()
+
+    v11 = [v for v in VECTORS if v["format"] == "1.1"]
+    files = [(SUITE / "vectors" / v["file"]).read_bytes() for v in v11]
+    kernel = [outcome(d) for d in files]
+    for table in (_modes.INDEX_MODE_TABLE, _modes.LABEL_MODE_TABLE):
+        for mid in (3, 4):
+            mode = table[mid]
+            monkeypatch.setitem(table, mid, mode._replace(
+                decode=lambda raw, size, count, tw=mode.decode_twin:
+                np.asarray(tw(bytes(raw), size, count), dtype=np.int64)))
+    twin = [outcome(d) for d in files]
+    assert [(v["id"], t) for v, k, t in zip(v11, kernel, twin) if k != t] == []
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["id"] for v in VECTORS])
@@ -111,6 +290,7 @@ def _sample_ids():
             continue  # a million class names in JSON: slow, and covered in-process
         keys = {("error", v.get("error"))} if v["result"] != "valid" else set()
         keys |= {("flag", v["result"], f) for f in v["flags"]}
+        keys.add(("format", v["result"], v["format"]))
         if keys - seen:
             picked.add(v["id"])
             seen |= keys
