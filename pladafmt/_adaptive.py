@@ -127,7 +127,7 @@ def _gaps(indices: np.ndarray, pool_size: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # kernels
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_kernel(gaps, probs, es, out):
     rc.enc_init(es)
     n_prev = 0
@@ -152,7 +152,7 @@ def _encode_kernel(gaps, probs, es, out):
     return rc.enc_finish(es, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_kernel(raw, pool_size, count, probs, ds, out, info):
     """0 ok, 1 truncated (info[0] = gap), 2 range (info = gap, limit)."""
     prev = -1

@@ -128,7 +128,7 @@ def _check(labels, class_count) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # kernels
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_kernel(labels, wd, probs, es, out):
     rc.enc_init(es)
     prev = -1
@@ -161,7 +161,7 @@ def _encode_kernel(labels, wd, probs, es, out):
     return rc.enc_finish(es, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_kernel(raw, class_count, wd, count, probs, ds, out, info):
     """0 ok, 1 truncated (info[0] = label), 2 label >= C, 3 full label repeats prev/back."""
     prev = -1

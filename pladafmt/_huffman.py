@@ -62,7 +62,7 @@ def _reverse_bits(code, length):
 
 # ---- kernels -----------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_kernel(labels, rev_code, code_len, out):
     acc = np.uint64(0)
     nbits = 0
@@ -82,7 +82,7 @@ def _encode_kernel(labels, rev_code, code_len, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_kernel(buf, pos, first_code, count, offset, symbols, out):
     """Bit-serial canonical decode. Returns (status, pos, bits_in_last_byte):
     0 ok, 1 truncated, 2 invalid code."""

@@ -24,7 +24,7 @@ def leb128_size(value):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def read_varint(buf, pos, limit):
     """Read one varint at buf[pos]; returns (value, new_pos, status); on an error the
     position returned is the varint's first byte.
@@ -54,7 +54,7 @@ def read_varint(buf, pos, limit):
         shift += 7
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def write_varint(out, pos, value):
     """Write `value` as a varint into out[pos:]; returns the new position."""
     v = np.uint64(value)

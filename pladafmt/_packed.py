@@ -12,7 +12,7 @@ def label_width(class_count):
     return (class_count - 1).bit_length()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pack_kernel(values, width, out):
     acc = np.uint64(0)
     nbits = 0
@@ -31,7 +31,7 @@ def _pack_kernel(values, width, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _unpack_kernel(buf, width, limit, out):
     """Returns the index of the first value >= limit, or -1."""
     acc = np.uint64(0)

@@ -157,7 +157,7 @@ class RangeDecoder:
 # decoder state ds = [code, range, pos, overrun].  Callers allocate out with room for
 # every byte (each coded bit costs < 2 bytes; + 5 flush bytes).
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enc_init(es):
     es[0] = 0
     es[1] = 0xFFFFFFFF
@@ -166,7 +166,7 @@ def enc_init(es):
     es[4] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shift_low(es, out):
     low = es[0]
     if low < 0xFF000000 or low >= (np.int64(1) << 32):
@@ -186,7 +186,7 @@ def _shift_low(es, out):
     es[0] = (low & 0x00FFFFFF) << 8
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enc_code(es, out, bit, p0):
     bound = (es[1] >> PROB_BITS) * p0
     if bit == 0:
@@ -199,7 +199,7 @@ def enc_code(es, out, bit, p0):
         _shift_low(es, out)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def upd(probs, ctx, bit):
     one = np.int64(1) << PROB_BITS
     if bit == 0:
@@ -210,20 +210,20 @@ def upd(probs, ctx, bit):
         probs[2 * ctx + 1] -= probs[2 * ctx + 1] >> SLOW_SHIFT
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enc_bit(es, out, probs, ctx, bit):
     enc_code(es, out, bit, (probs[2 * ctx] + probs[2 * ctx + 1]) >> 1)
     upd(probs, ctx, bit)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def enc_finish(es, out):
     for _ in range(5):
         _shift_low(es, out)
     return es[4]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dec_init(ds, raw):
     """0 ok, 1 fewer than 5 bytes, 2 first byte not 0, 3 initial code 0xffffffff."""
     n = raw.shape[0]
@@ -243,7 +243,7 @@ def dec_init(ds, raw):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dec_code(ds, raw, p0):
     code = ds[0]
     rng = ds[1]
@@ -269,7 +269,7 @@ def dec_code(ds, raw, p0):
     return bit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dec_bit(ds, raw, probs, ctx):
     bit = dec_code(ds, raw, (probs[2 * ctx] + probs[2 * ctx + 1]) >> 1)
     upd(probs, ctx, bit)

@@ -43,7 +43,7 @@ def choose_r_twin(block: list[int], prev_r: int) -> int:
     return costs.index(min(costs))   # index() returns the first, i.e. smallest, r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_data_cost(gaps, lo, hi, r):
     c = (hi - lo) * (r + 1)
     for j in range(lo, hi):
@@ -51,7 +51,7 @@ def _block_data_cost(gaps, lo, hi, r):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _choose_rs(gaps, rs):
     """Fill rs[b] with block b's parameter (the policy of choose_r_twin); return the
     stream size in bits.
@@ -89,7 +89,7 @@ def _choose_rs(gaps, rs):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_kernel(gaps, rs, out):
     acc = 0      # pending bits (< 56 of them, so int64 never overflows)
     nacc = 0
@@ -189,7 +189,7 @@ _OK, _TRUNC, _BAD_R, _RANGE, _TRAILING, _PADDING = 0, 1, 2, 3, 4, 5
 _F_SAME_R, _F_R, _F_UNARY, _F_LOW = 0, 1, 2, 3
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_kernel(raw, pool_size, count, out, info):
     """Decode count indices into out; return a status code, details in info."""
     n = raw.shape[0]
@@ -327,7 +327,7 @@ for _i in range(64):
     _DEBRUIJN_CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _peek64(words, p):
     """The 64 stream bits starting at bit p (zeros past the end)."""
     wi = p >> 6
@@ -339,14 +339,14 @@ def _peek64(words, p):
 try:        # LLVM's cttz: one instruction (tzcnt/bsf) instead of a multiply and a lookup
     from numba.cpython.unsafe.numbers import trailing_zeros as _ctz
 except ImportError:                                        # pragma: no cover
-    @njit(cache=True)
+    @njit(cache=True, nogil=True)
     def _ctz(v):
         """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
         lsb = v & (~v + np.uint64(1))
         return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decode_fast(words, total_bits, pool_size, count, out):
     p = 0
     prev = -1

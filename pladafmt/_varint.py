@@ -41,7 +41,7 @@ def _raise(status, mode, field, pos, count=None):
 
 # ---- VARINT ------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _varint_encode_kernel(indices, out):
     pos = 0
     prev = -1
@@ -51,7 +51,7 @@ def _varint_encode_kernel(indices, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _varint_decode_kernel(buf, pool_size, out):
     pos = 0
     nxt = 0                              # smallest index the next item may take
@@ -106,7 +106,7 @@ def varint_decode_twin(raw, pool_size, count):
 
 # ---- RUNS --------------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _runs_encode_kernel(indices, out):
     pos = 0
     n = indices.shape[0]
@@ -125,7 +125,7 @@ def _runs_encode_kernel(indices, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _runs_decode_kernel(buf, pool_size, out):
     pos = 0
     nxt = 0                              # smallest start the next run may take
@@ -198,7 +198,7 @@ def runs_decode_twin(raw, pool_size, count):
 
 # ---- RLE labels --------------------------------------------------------------------
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rle_encode_kernel(labels, out):
     pos = 0
     n = labels.shape[0]
@@ -214,7 +214,7 @@ def _rle_encode_kernel(labels, out):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rle_decode_kernel(buf, class_count, out):
     pos = 0
     j = 0
