@@ -131,8 +131,10 @@ FROZEN_ZSTD = {
     # rice stream of every third index of N = 3000 (k = 1000, r = 1 throughout)
     "rice_every3_n3000": "28b52ffd6078007d0100d2c1050ce0e9c01f6c8171c2761b8d1ac79676e286"
                          "edb8b7b59d08209043ebd98363924c92496a12cd614c82a62502",
-    # rans labels j % 4 for j < 1000, C = 4 (P = 2, every frequency 1)
-    "rans_c4_k1000": "28b52ffd600400ad0000706200da16e4e400000080000039390100730a2801",
+    # rans labels j % 4 for j < 1000, C = 4 (P = 2, every frequency 1; 4 lanes, so lane n
+    # codes only symbol n): zstandard level 19, content size, no checksum
+    "rans_c4_k1000": "28b52ffd60140095010042c3080fe0e960025f804944098b70cf4c4901d476484659"
+                     "ffc34fedf00f39fc5135fcbfdc160400d4991400e000c002003d",
 }
 
 
@@ -439,6 +441,7 @@ def s_adaptive_labels(labels, C, **kw):
 
 
 RANS_L = 1 << 31
+RANS_LANES = 4
 
 
 def rice_bits(values, r):
@@ -501,28 +504,30 @@ def rans_table(C, P, entries, *, d_field=None, rs=None, rf=None):
     return w
 
 
-def rans_words(labels, P, symbols, freqs, *, x0=RANS_L):
-    """SPEC.md rans "Encoding": the word list (initial state first)."""
+def rans_words(labels, P, symbols, freqs, *, x0=(RANS_L,) * RANS_LANES):
+    """SPEC.md rans "Encoding": the word list (the 4 lane states first, lane 0 first, low
+    word first).  x0: the lanes' starting states (L each; others make must-reject files)."""
     freq = dict(zip(symbols, freqs))
     cum, c = {}, 0
     for s, f in zip(symbols, freqs):
         cum[s], c = c, c + f
-    x, pushed = x0, []
-    for s in reversed(labels):
-        f = freq[s]
+    xs, pushed = list(x0), []
+    for i in range(len(labels) - 1, -1, -1):
+        s, lane = labels[i], i % RANS_LANES
+        x, f = xs[lane], freq[s]
         if (x >> (63 - P)) >= f:
             pushed.append(x & 0xFFFFFFFF)
             x >>= 32
-        x = ((x // f) << P) + (x % f) + cum[s]
-    return [x & 0xFFFFFFFF, x >> 32] + pushed[::-1]
+        xs[lane] = ((x // f) << P) + (x % f) + cum[s]
+    return [w for x in xs for w in (x & 0xFFFFFFFF, x >> 32)] + pushed[::-1]
 
 
 def words_bytes(words):
     return b"".join(struct.pack("<I", w) for w in words)
 
 
-def s_rans(labels, C, *, P=None, symbols=None, freqs=None, rs=None, rf=None, x0=RANS_L,
-           pad=0):
+def s_rans(labels, C, *, P=None, symbols=None, freqs=None, rs=None, rf=None,
+           x0=(RANS_L,) * RANS_LANES, pad=0):
     """Label mode 3; table by the encoder rule unless P/symbols/freqs are given."""
     labels = list(labels)
     if not labels:
@@ -1081,7 +1086,9 @@ def define_implementation_defined():
 IDX11 = [2, 3, 7, 20, 21, 22]        # the worked examples of "Format 1.1 modes"
 LAB11 = [0, 0, 1, 0, 2, 0]
 SPEC11_HEX = {"rice": "1901e0", "adaptive_index": "00ac75c9800000",
-              "rans": "4200b2055800000080000000", "adaptive_labels": "002562faac39"}
+              "rans": "4200b2050500000004000000000000000200000002000000020000000000000001"
+                      "000000",
+              "adaptive_labels": "002562faac39"}
 
 
 def check_spec11_examples():
@@ -1174,8 +1181,8 @@ def define_valid_11():
       imode=3, lmode=3, flags=F + ["EdgeN", "EdgeC"])
     y("y_n1_k1_adaptive_adaptive", "N = 1, k = 1, C = 1 (a 0-bit label tree)",
       "Format 1.1 modes", [0], [0], 1, 1, imode=4, lmode=4, flags=F + ["EdgeN", "EdgeC"])
-    y("y_c1_rans_p0", "C = 1: rans table of one symbol, precision 0, frequency 1; the state "
-      "never changes, so the words are just x = 2^31", "Label mode 3: rans",
+    y("y_c1_rans_p0", "C = 1: rans table of one symbol, precision 0, frequency 1; the states "
+      "never change, so the words are just the 4 lane states 2^31", "Label mode 3: rans",
       [1, 4, 6, 7], [0] * 4, 8, 1, imode=3, lmode=3, flags=F + ["EdgeC"])
     y("y_c1_adaptive_labels", "C = 1: W = 0, every label after the first is a same flag",
       "Label mode 4: adaptive", [1, 4, 6, 7], [0] * 4, 8, 1, imode=4, lmode=4,
@@ -1411,23 +1418,32 @@ def define_invalid_11():
       rans_bad(pad=0x01))
     n("n_rans_word_area_odd", "rans: word area of 13 bytes", rn, "rans-word-area",
       "FormatError", rans_bad(words=words + b"\x00"))
-    n("n_rans_initial_state_low", "rans: initial state 2^31 - 1", rn, "rans-initial-state",
-      "FormatError", rans_bad(words=words_bytes([0x7FFFFFFF, 0])))
-    n("n_rans_initial_state_high", "rans: initial state 2^63", rn, "rans-initial-state",
-      "FormatError", rans_bad(words=words_bytes([0, 0x80000000])))
+    w11 = rans_words(LAB11, 2, [0, 1, 2], [2, 1, 1])
+
+    def lane_state(lane, x):                 # the valid words with one lane state replaced
+        w = list(w11)
+        w[2 * lane:2 * lane + 2] = [x & 0xFFFFFFFF, x >> 32]
+        return words_bytes(w)
+    n("n_rans_initial_state_low", "rans: initial state of lane 2 is 2^31 - 1 (lanes 0, 1, 3 "
+      "valid)", rn, "rans-initial-state", "FormatError",
+      rans_bad(words=lane_state(2, 0x7FFFFFFF)))
+    n("n_rans_initial_state_high", "rans: initial state of lane 1 is 2^63 (lanes 0, 2, 3 "
+      "valid)", rn, "rans-initial-state", "FormatError",
+      rans_bad(words=lane_state(1, 1 << 63)))
     n("n_rans_unconsumed_word", "rans: a word after the last one read", rn, "rans-unconsumed",
       "FormatError", rans_bad(words=words + words_bytes([0])))
-    n("n_rans_final_state", "rans: encoded from x = 2^31 + 1: same labels, final state "
-      "2^31 + 1", rn, "rans-final-state", "FormatError",
-      rans_bad(words=words_bytes(rans_words(LAB11, 2, [0, 1, 2], [2, 1, 1], x0=RANS_L + 1))))
-    f24 = [2**24 - 2, 1, 1]
+    n("n_rans_final_state", "rans: lane 3 encoded from x = 2^31 + 1 (the others from 2^31): "
+      "same labels, final state of lane 3 is 2^31 + 1", rn, "rans-final-state", "FormatError",
+      rans_bad(words=words_bytes(rans_words(LAB11, 2, [0, 1, 2], [2, 1, 1],
+                                            x0=(RANS_L,) * 3 + (RANS_L + 1,)))))
+    f24 = [2, 2**24 - 3, 1]                  # lane 0: label 4 (f = 1), then label 0 (f = 2)
     w24 = rans_words(LAB11, 24, [0, 1, 2], f24)
-    assert len(w24) > 2
+    assert len(w24) > 2 * RANS_LANES
     n("n_rans_trunc_words", "rans: the last renormalisation word missing", rn,
       "stream-truncated", "TruncatedError",
       rans_bad(P=24, entries=[(0, f) for f in f24], words=words_bytes(w24[:-1])))
-    n("n_rans_trunc_state", "rans: one word after the table (the state needs two)", rn,
-      "stream-truncated", "TruncatedError", rans_bad(words=words[:4]))
+    n("n_rans_trunc_state", "rans: seven words after the table (the 4 lane states need "
+      "eight)", rn, "stream-truncated", "TruncatedError", rans_bad(words=words[:28]))
     n("n_rans_trunc_table", "rans: stream ends inside the table (rs)", rn,
       "stream-truncated", "TruncatedError",
       b11(lbody=rans_table(3, 2, tab).bytes()[:1]))

@@ -2,10 +2,12 @@
 
 SPEC.md ("Label mode 3: rans").  A bit-packed table (precision P, the present symbols as
 Rice-coded gaps, their frequencies as Rice codes) padded to a byte, then 32-bit words of a
-rANS coder with a 64-bit state, L = 2^31, one renormalisation word at most per symbol.
-The decoder checks everything an entropy decoder would otherwise turn into plausible
-garbage: the table sums to 2^P, no zero frequency, every word consumed, and the final state
-equals the encoder's initial state L.
+4-way interleaved rANS coder: RANS_LANES = 4 independent 64-bit states (label i uses lane
+i mod 4) sharing one word stream, L = 2^31, one renormalisation word at most per label.
+The lanes let the decoder overlap four independent dependency chains.  The decoder checks
+everything an entropy decoder would otherwise turn into plausible garbage: the table sums
+to 2^P, no zero frequency, every word consumed, and every lane's final state equals the
+encoder's initial state L.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ P_BITS = 5           # width of the precision field
 P_MAX = 24           # 2^24 slots: enough for 2^20 classes with room to spare
 RICE_PARAM_BITS = 5  # width of the table's two Rice parameters
 RANS_L = 1 << 31     # lower bound of the normalised state; also the initial/final state
+RANS_LANES = 4       # interleaved states; label i uses lane i % RANS_LANES
+STATE_WORDS = 2 * RANS_LANES   # the initial states at the head of the word area
 STATE_MAX = 1 << 63  # states are < 2^63 (so int64 arithmetic never overflows)
 WORD_MASK = (1 << 32) - 1
 LUT_MAX_P = 18       # decode with a slot -> symbol table up to 2^18 slots, else bisect
@@ -187,16 +191,24 @@ def encode_twin(labels: list[int], class_count: int) -> bytes:
         c += freq[s]
     w = BitWriter()
     _write_table(w, precision, symbols, freqs, class_count)
-    # rANS runs last symbol first, so the decoder reads symbols in order
-    x = RANS_L
+    # rANS runs last label first, so the decoder reads labels in order; label i uses lane
+    # i % 4, and all lanes push onto one stack
+    labels = [int(v) for v in labels]
+    xs = [RANS_L] * RANS_LANES
     emitted = []
-    for s in reversed([int(v) for v in labels]):
+    for i in range(len(labels) - 1, -1, -1):
+        s = labels[i]
+        lane = i % RANS_LANES
+        x = xs[lane]
         f = freq[s]
         if (x >> (63 - precision)) >= f:     # x >= f * 2^(63-P): push 32 bits out
             emitted.append(x & WORD_MASK)
             x >>= 32
-        x = ((x // f) << precision) + (x % f) + cum[s]
-    words = [x & WORD_MASK, x >> 32] + emitted[::-1]
+        xs[lane] = ((x // f) << precision) + (x % f) + cum[s]
+    words = []
+    for x in xs:                             # lane 0 first, low word first
+        words += [x & WORD_MASK, x >> 32]
+    words += emitted[::-1]
     return w.getvalue() + b"".join(v.to_bytes(4, "little") for v in words)
 
 
@@ -216,35 +228,58 @@ def decode_twin(raw: bytes, class_count: int, count: int) -> list[int]:
     if len(body) % 4:
         raise FormatError(f"rans: word area must be a multiple of 4 bytes, got {len(body)}")
     words = [int.from_bytes(body[j:j + 4], "little") for j in range(0, len(body), 4)]
-    if len(words) < 2:
-        raise TruncatedError(f"rans: stream ends inside initial state: needs 2 words, "
-                             f"{len(words)} left")
-    x = words[0] | (words[1] << 32)
-    if not RANS_L <= x < STATE_MAX:
-        raise FormatError(f"rans: initial state must be in [2^31, 2^63), got {x:#x}")
+    if len(words) < STATE_WORDS:
+        raise TruncatedError(f"rans: stream ends inside initial states: needs "
+                             f"{STATE_WORDS} words, {len(words)} left")
+    xs = []
+    for lane in range(RANS_LANES):
+        x = words[2 * lane] | (words[2 * lane + 1] << 32)
+        if not RANS_L <= x < STATE_MAX:
+            raise _initial_state_error(lane, x)
+        xs.append(x)
     cum = [0]
     for f in freqs:
         cum.append(cum[-1] + f)
     mask = (1 << precision) - 1
     out = []
-    wp = 2
+    wp = STATE_WORDS                         # one word stream, shared by the lanes
     for i in range(count):
+        lane = i % RANS_LANES
+        x = xs[lane]
         slot = x & mask
         j = _bisect_right(cum, slot) - 1     # cum[j] <= slot < cum[j+1]
         out.append(symbols[j])
         x = freqs[j] * (x >> precision) + slot - cum[j]
         if x < RANS_L:
             if wp >= len(words):
-                raise TruncatedError(f"rans: stream ends inside label {i}: needs a "
-                                     f"word, 0 left")
+                raise _truncated_label_error(i)
             x = (x << 32) | words[wp]
             wp += 1
+        xs[lane] = x
     if wp != len(words):
-        raise FormatError(f"rans: unconsumed words: expected {wp} words, got {len(words)}")
-    if x != RANS_L:
-        raise FormatError(f"rans: final state must equal the initial state {RANS_L:#x}, "
-                          f"got {x:#x}")
+        raise _unconsumed_error(wp, len(words))
+    for lane, x in enumerate(xs):
+        if x != RANS_L:
+            raise _final_state_error(lane, x)
     return out
+
+
+def _initial_state_error(lane, x):
+    return FormatError(f"rans: initial state of lane {lane} must be in [2^31, 2^63), "
+                       f"got {x:#x}")
+
+
+def _final_state_error(lane, x):
+    return FormatError(f"rans: final state of lane {lane} must equal the initial state "
+                       f"{RANS_L:#x}, got {x:#x}")
+
+
+def _truncated_label_error(i):
+    return TruncatedError(f"rans: stream ends inside label {i}: needs a word, 0 left")
+
+
+def _unconsumed_error(used, total):
+    return FormatError(f"rans: unconsumed words: expected {used} words, got {total}")
 
 
 def _bisect_right(a, v):
@@ -271,24 +306,28 @@ def _check_labels(labels, class_count) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Numba kernels
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _encode_kernel(labels, freq_of, cum_of, precision, words):
-    """Write the rANS words (initial state first) to the *end* of words, last word at
-    words[-1]; return the index of the first word used."""
-    x = RANS_L
+    """Write the rANS words (the 4 initial states first) to the *end* of words, last word
+    at words[-1]; return the index of the first word used."""
+    xs = np.full(RANS_LANES, RANS_L, dtype=np.int64)
     wp = words.shape[0]
+    shift = 63 - precision
     for i in range(labels.shape[0] - 1, -1, -1):
+        lane = i & (RANS_LANES - 1)
+        x = xs[lane]
         s = labels[i]
         f = freq_of[s]
-        if (x >> (63 - precision)) >= f:
+        if (x >> shift) >= f:
             wp -= 1
             words[wp] = x & WORD_MASK
             x >>= 32
-        x = ((x // f) << precision) + (x % f) + cum_of[s]
-    wp -= 1
-    words[wp] = x >> 32
-    wp -= 1
-    words[wp] = x & WORD_MASK
+        xs[lane] = ((x // f) << precision) + (x % f) + cum_of[s]
+    for lane in range(RANS_LANES - 1, -1, -1):
+        wp -= 1
+        words[wp] = xs[lane] >> 32
+        wp -= 1
+        words[wp] = xs[lane] & WORD_MASK
     return wp
 
 
@@ -303,7 +342,7 @@ def encode(labels: np.ndarray, class_count: int) -> bytes:
     cum_of = np.zeros(class_count, dtype=np.int64)
     freq_of[symbols] = freqs
     cum_of[symbols] = np.cumsum(freqs) - freqs
-    words = np.empty(labels.size + 2, dtype=np.int64)
+    words = np.empty(labels.size + STATE_WORDS, dtype=np.int64)
     first = _encode_kernel(labels, freq_of, cum_of, precision, words)
     return w.getvalue() + words[first:].astype("<u4").tobytes()
 
@@ -311,7 +350,7 @@ def encode(labels: np.ndarray, class_count: int) -> bytes:
 _OK, _TRUNC_TABLE, _TRUNC_UNARY, _PRECISION, _SYMCOUNT, _SYMBOL, _SUM, _ZERO = range(8)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _read_table_kernel(raw, class_count, symbols, freqs, info):
     """Kernel twin of _read_table.  symbols/freqs have room for class_count entries.
     info out: [P, D, bitpos, detail...]; returns a status code."""
@@ -402,57 +441,127 @@ def _read_table_kernel(raw, class_count, symbols, freqs, info):
     return _OK
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, inline="always")
+def _word(raw, o):
+    """The 32-bit little-endian word at byte offset o."""
+    return (np.int64(raw[o]) | (np.int64(raw[o + 1]) << 8) | (np.int64(raw[o + 2]) << 16)
+            | (np.int64(raw[o + 3]) << 24))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find(slot, lut, cum, d, use_lut):
+    """The table entry j with cum[j] <= slot < cum[j + 1]."""
+    if use_lut:
+        return np.int64(lut[slot])
+    lo = 0
+    hi = d
+    while hi - lo > 1:                       # largest j with cum[j] <= slot
+        mid = (lo + hi) >> 1
+        if cum[mid] <= slot:
+            lo = mid
+        else:
+            hi = mid
+    return np.int64(lo)
+
+
+@njit(cache=True, nogil=True)
 def _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info):
-    """rANS decode from byte offset start (word area).  lut: slot -> table entry, or an
-    empty array to bisect cum instead.  Returns 0, or 1 truncated, 2 unconsumed words,
-    3 final state, 4 initial state."""
+    """4-lane rANS decode from byte offset start (word area, >= 8 words).  lut: slot ->
+    table entry, or an empty array to bisect cum instead.  Returns 0, or 1 truncated
+    (info[0] = label), 2 unconsumed words (info[0] = used, info[1] = words), 3 final state
+    (info[0] = lane, info[2] = state), 4 initial state (info[0] = lane)."""
     nwords = (raw.shape[0] - start) >> 2
-    wp = 0
-    x = 0
-    for b in range(8):
-        x |= np.int64(raw[start + b]) << (8 * b)
-    wp = 2
-    if x < RANS_L:                           # also catches x >= 2^63 (negative int64)
-        return 4
+    xs = np.empty(RANS_LANES, dtype=np.int64)
+    for lane in range(RANS_LANES):
+        x = _word(raw, start + 8 * lane) | (_word(raw, start + 8 * lane + 4) << 32)
+        if x < RANS_L:                       # also catches x >= 2^63 (negative int64)
+            info[0] = lane
+            return 4
+        xs[lane] = x
+    wp = STATE_WORDS
     mask = (np.int64(1) << precision) - 1
     use_lut = lut.shape[0] > 0
     d = freqs.shape[0]
-    for i in range(count):
+    x0 = xs[0]
+    x1 = xs[1]
+    x2 = xs[2]
+    x3 = xs[3]
+    # groups of 4 labels, one per lane: the four chains are independent, so the CPU
+    # overlaps their lookups and multiplies; the words are read in label order
+    ngroups = count >> 2
+    for g in range(ngroups):
+        i = g << 2
+        s0 = x0 & mask
+        s1 = x1 & mask
+        s2 = x2 & mask
+        s3 = x3 & mask
+        j0 = _find(s0, lut, cum, d, use_lut)
+        j1 = _find(s1, lut, cum, d, use_lut)
+        j2 = _find(s2, lut, cum, d, use_lut)
+        j3 = _find(s3, lut, cum, d, use_lut)
+        out[i] = symbols[j0]
+        out[i + 1] = symbols[j1]
+        out[i + 2] = symbols[j2]
+        out[i + 3] = symbols[j3]
+        x0 = freqs[j0] * (x0 >> precision) + s0 - cum[j0]
+        x1 = freqs[j1] * (x1 >> precision) + s1 - cum[j1]
+        x2 = freqs[j2] * (x2 >> precision) + s2 - cum[j2]
+        x3 = freqs[j3] * (x3 >> precision) + s3 - cum[j3]
+        if x0 < RANS_L:
+            if wp >= nwords:
+                info[0] = i
+                return 1
+            x0 = (x0 << 32) | _word(raw, start + 4 * wp)
+            wp += 1
+        if x1 < RANS_L:
+            if wp >= nwords:
+                info[0] = i + 1
+                return 1
+            x1 = (x1 << 32) | _word(raw, start + 4 * wp)
+            wp += 1
+        if x2 < RANS_L:
+            if wp >= nwords:
+                info[0] = i + 2
+                return 1
+            x2 = (x2 << 32) | _word(raw, start + 4 * wp)
+            wp += 1
+        if x3 < RANS_L:
+            if wp >= nwords:
+                info[0] = i + 3
+                return 1
+            x3 = (x3 << 32) | _word(raw, start + 4 * wp)
+            wp += 1
+    xs[0] = x0
+    xs[1] = x1
+    xs[2] = x2
+    xs[3] = x3
+    for i in range(ngroups << 2, count):     # the last < 4 labels: lanes 0, 1, 2
+        lane = i & (RANS_LANES - 1)
+        x = xs[lane]
         slot = x & mask
-        if use_lut:
-            j = lut[slot]
-        else:
-            lo = 0
-            hi = d
-            while hi - lo > 1:               # largest j with cum[j] <= slot
-                mid = (lo + hi) >> 1
-                if cum[mid] <= slot:
-                    lo = mid
-                else:
-                    hi = mid
-            j = lo
+        j = _find(slot, lut, cum, d, use_lut)
         out[i] = symbols[j]
         x = freqs[j] * (x >> precision) + slot - cum[j]
         if x < RANS_L:
             if wp >= nwords:
                 info[0] = i
                 return 1
-            o = start + 4 * wp
-            x = (x << 32) | (np.int64(raw[o]) | (np.int64(raw[o + 1]) << 8)
-                             | (np.int64(raw[o + 2]) << 16) | (np.int64(raw[o + 3]) << 24))
+            x = (x << 32) | _word(raw, start + 4 * wp)
             wp += 1
+        xs[lane] = x
     info[0] = wp
     info[1] = nwords
-    info[2] = x
     if wp != nwords:
         return 2
-    if x != RANS_L:
-        return 3
+    for lane in range(RANS_LANES):
+        if xs[lane] != RANS_L:
+            info[0] = lane
+            info[2] = xs[lane]
+            return 3
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _build_lut(freqs, lut):
     s = 0
     for j in range(freqs.shape[0]):
@@ -486,9 +595,9 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
     body = raw.shape[0] - start
     if body % 4:
         raise FormatError(f"rans: word area must be a multiple of 4 bytes, got {body}")
-    if body < 8:
-        raise TruncatedError(f"rans: stream ends inside initial state: needs 2 words, "
-                             f"{body // 4} left")
+    if body < 4 * STATE_WORDS:
+        raise TruncatedError(f"rans: stream ends inside initial states: needs "
+                             f"{STATE_WORDS} words, {body // 4} left")
     cum = np.cumsum(freqs) - freqs
     if precision <= LUT_MAX_P and (1 << precision) <= 4 * count + 4096:
         lut = np.empty(1 << precision, dtype=np.int32)
@@ -498,17 +607,15 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
     out = np.empty(count, dtype=np.int64)
     st = _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info)
     if st == 1:
-        raise TruncatedError(f"rans: stream ends inside label {info[0]}: needs a word, "
-                             f"0 left")
+        raise _truncated_label_error(int(info[0]))
     if st == 2:
-        raise FormatError(f"rans: unconsumed words: expected {info[0]} words, got "
-                          f"{info[1]}")
+        raise _unconsumed_error(int(info[0]), int(info[1]))
     if st == 3:
-        raise FormatError(f"rans: final state must equal the initial state {RANS_L:#x}, "
-                          f"got {int(info[2]):#x}")
+        raise _final_state_error(int(info[0]), int(info[2]))
     if st == 4:
-        x = int.from_bytes(raw[start:start + 8].tobytes(), "little")
-        raise FormatError(f"rans: initial state must be in [2^31, 2^63), got {x:#x}")
+        o = start + 8 * int(info[0])
+        raise _initial_state_error(int(info[0]),
+                                   int.from_bytes(raw[o:o + 8].tobytes(), "little"))
     return out
 
 
@@ -539,12 +646,13 @@ def _raise_table(st, info, class_count):
 
 def raw_size_bound(class_count: int, count: int) -> int:
     """Table: fixed fields plus, per present symbol, Rice codes whose unary parts sum to at
-    most C + 2^24 zeros and whose low bits are <= 31 each; then count + 2 words."""
+    most C + 2^24 zeros and whose low bits are <= 31 each; then the 8 state words and at
+    most one renormalisation word per label."""
     if count == 0:
         return 0
     d = min(class_count, count)
     table_bits = P_BITS + 20 + 2 * RICE_PARAM_BITS + d * 2 * 32 + class_count + (1 << P_MAX)
-    return (table_bits + 7) // 8 + 4 * (count + 2)
+    return (table_bits + 7) // 8 + 4 * (count + STATE_WORDS)
 
 
 def applicable(class_count: int, count: int) -> bool:

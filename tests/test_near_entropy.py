@@ -214,33 +214,56 @@ def rans_stream(c, precision, entries, words, rs=0, rf=0, d=None):
 
 
 L = 1 << 31
+S = [L, 0] * 4          # the 4 lane states, all L (lane 0 first, low word first)
+
+
+def lanes(*states):
+    """Word list of the 4 initial lane states."""
+    return [w for x in states for w in (x & 0xFFFFFFFF, x >> 32)]
 
 
 @pytest.mark.parametrize("c, raw, count, err, match", [
-    (1, rans_stream(1, 0, [(0, 1)], [L, 0]), 3, None, None),                  # valid
-    (4, rans_stream(4, 25, [(0, 1)], [L, 0]), 1, FormatError, r"precision must be <= 24, got 25"),
-    (3, rans_stream(3, 1, [(0, 1)], [L, 0], d=4), 1, FormatError,
+    (1, rans_stream(1, 0, [(0, 1)], S), 3, None, None),                       # valid
+    (1, rans_stream(1, 0, [(0, 1)], S), 6, None, None),                       # valid
+    (4, rans_stream(4, 25, [(0, 1)], S), 1, FormatError, r"precision must be <= 24, got 25"),
+    (3, rans_stream(3, 1, [(0, 1)], S, d=4), 1, FormatError,
      r"symbol_count must be <= class_count 3, got 4"),
-    (4, rans_stream(4, 1, [(0, 1), (3, 1)], [L, 0]), 1, FormatError,
+    (4, rans_stream(4, 1, [(0, 1), (3, 1)], S), 1, FormatError,
      r"symbol 1 of the table must be < class_count 4"),
-    (4, rans_stream(4, 1, [(0, 0), (0, 2)], [L, 0]), 1, FormatError,
+    (4, rans_stream(4, 1, [(0, 0), (0, 2)], S), 1, FormatError,
      r"frequency of symbol 0 must be >= 1, got 0"),
-    (4, rans_stream(4, 2, [(0, 1), (0, 2)], [L, 0]), 1, FormatError,
+    (4, rans_stream(4, 2, [(0, 1), (0, 2)], S), 1, FormatError,
      r"frequencies must sum to 2\^precision = 4, got 3"),
-    (4, rans_stream(4, 1, [(0, 1), (0, 2)], [L, 0]), 1, FormatError,
+    (4, rans_stream(4, 1, [(0, 1), (0, 2)], S), 1, FormatError,
      r"frequencies must sum to 2\^precision = 2, exceeded at table entry 1"),
-    (1, rans_stream(1, 0, [(0, 1)], [L, 0])[:-1], 1, FormatError,
-     r"word area must be a multiple of 4 bytes, got 7"),
-    (1, rans_stream(1, 0, [(0, 1)], [L]), 1, TruncatedError,
-     r"initial state: needs 2 words, 1 left"),
-    (1, rans_stream(1, 0, [(0, 1)], [L - 1, 0]), 1, FormatError,
-     r"initial state must be in \[2\^31, 2\^63\), got 0x7fffffff"),
-    (1, rans_stream(1, 0, [(0, 1)], [L, 0, 5]), 1, FormatError,
-     r"unconsumed words: expected 2 words, got 3"),
-    (1, rans_stream(1, 0, [(0, 1)], [L + 1, 0]), 1, FormatError,
-     r"final state must equal the initial state 0x80000000, got 0x80000001"),
-    (2, rans_stream(2, 1, [(0, 1), (0, 1)], [L, 0]), 1, TruncatedError,
+    (1, rans_stream(1, 0, [(0, 1)], S)[:-1], 1, FormatError,
+     r"word area must be a multiple of 4 bytes, got 31"),
+    (1, rans_stream(1, 0, [(0, 1)], [L, 0]), 1, TruncatedError,
+     r"initial states: needs 8 words, 2 left"),
+    (1, rans_stream(1, 0, [(0, 1)], S[:7]), 1, TruncatedError,
+     r"initial states: needs 8 words, 7 left"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L - 1, L, L, L)), 1, FormatError,
+     r"initial state of lane 0 must be in \[2\^31, 2\^63\), got 0x7fffffff"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L, L, L - 1, L)), 1, FormatError,
+     r"initial state of lane 2 must be in \[2\^31, 2\^63\), got 0x7fffffff"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L, L, 1 << 63, L)), 1, FormatError,
+     r"initial state of lane 2 must be in \[2\^31, 2\^63\), got 0x8000000000000000"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L, L, L, (1 << 64) - 1)), 1, FormatError,
+     r"initial state of lane 3 must be in \[2\^31, 2\^63\), got 0xffffffffffffffff"),
+    (1, rans_stream(1, 0, [(0, 1)], S + [5]), 1, FormatError,
+     r"unconsumed words: expected 8 words, got 9"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L + 1, L, L, L)), 1, FormatError,
+     r"final state of lane 0 must equal the initial state 0x80000000, got 0x80000001"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L, L, L, L + 7)), 9, FormatError,
+     r"final state of lane 3 must equal the initial state 0x80000000, got 0x80000007"),
+    (1, rans_stream(1, 0, [(0, 1)], lanes(L, L, L, L + 7)), 2, FormatError,  # lane unused
+     r"final state of lane 3 must equal the initial state 0x80000000, got 0x80000007"),
+    (2, rans_stream(2, 1, [(0, 1), (0, 1)], S), 1, TruncatedError,
      r"stream ends inside label 0: needs a word, 0 left"),
+    (2, rans_stream(2, 1, [(0, 1), (0, 1)], S + [0, 0, 0]), 4, TruncatedError,
+     r"stream ends inside label 3: needs a word, 0 left"),                 # grouped path
+    (2, rans_stream(2, 1, [(0, 1), (0, 1)], S + [0, 0]), 3, TruncatedError,
+     r"stream ends inside label 2: needs a word, 0 left"),                 # tail path
     (1, b"\x00", 1, TruncatedError, r"stream ends inside"),
     (1, b"\x05", 0, FormatError, r"trailing bytes: expected 0 bytes, got 1"),
 ])
@@ -250,6 +273,37 @@ def test_rans_rejections(c, raw, count, err, match):
         assert _rans.decode_twin(raw, c, count) == [0] * count
         return
     check_both(_rans, raw, c, count, err=err, match=match)
+
+
+def test_rans_worked_example():
+    """SPEC.md "Label mode 3: rans" worked example, byte for byte."""
+    want = bytes.fromhex("4200b205" "0500000004000000" "0000000002000000"
+                         "0200000002000000" "0000000001000000")
+    lab = [0, 0, 1, 0, 2, 0]
+    assert _rans.encode(np.array(lab), 3) == want
+    assert roundtrip_labels(_rans, lab, 3) == want
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17])
+@pytest.mark.parametrize("c", [1, 3, 1000])
+def test_rans_small_k_lanes(k, c):
+    """k < 4 leaves lanes at L (still written); k = 4, 5 ... exercise group and tail."""
+    rng = np.random.default_rng(100 * k + c)
+    lab = rng.integers(0, c, k)
+    raw = roundtrip_labels(_rans, lab, c)
+    words = np.frombuffer(raw[len(raw) - 4 * (len(raw) // 4):], dtype="<u4")
+    assert len(raw) >= 32
+    if k < 4 and c == 1:                     # P = 0: states never change
+        assert raw[-32:] == b"".join(int(x).to_bytes(8, "little") for x in [L] * 4)
+    assert words.size >= 8
+
+
+def test_rans_lanes_independent():
+    """Label i goes to lane i mod 4: lanes 1-3 see the same labels, lane 0 others."""
+    lab = [0, 1, 1, 1] * 3
+    raw = roundtrip_labels(_rans, lab, 2)
+    st = np.frombuffer(raw[-32:], dtype="<u8")   # no renormalisation words at this size
+    assert st[1] == st[2] == st[3] != st[0]
 
 
 def test_rans_rejects_table_padding():
