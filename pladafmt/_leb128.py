@@ -37,6 +37,8 @@ def read_varint(buf, pos, limit):
     value = np.uint64(0)
     shift = 0
     start = pos
+    if limit <= 0:                  # no value fits (e.g. a run already ended at N - 1)
+        return np.uint64(0), start, ERR_OVERFLOW
     while True:
         if pos >= n:
             return np.uint64(0), start, ERR_TRUNCATED

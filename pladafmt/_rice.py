@@ -336,14 +336,21 @@ def _peek64(words, p):
     return (words[wi] >> sh) | ((words[wi + 1] << (np.uint64(63) - sh)) << np.uint64(1))
 
 
-try:        # LLVM's cttz: one instruction (tzcnt/bsf) instead of a multiply and a lookup
-    from numba.cpython.unsafe.numbers import trailing_zeros as _ctz
+@njit(cache=True, nogil=True)
+def _ctz_debruijn(v):
+    """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
+    lsb = v & (~v + np.uint64(1))
+    return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
+
+
+# LLVM's cttz is one instruction (tzcnt/bsf) instead of a multiply and a lookup; it only
+# exists compiled, so NUMBA_DISABLE_JIT=1 (the pure-Python debug mode) uses de Bruijn.
+try:
+    from numba import config as _numba_config
+    from numba.cpython.unsafe.numbers import trailing_zeros as _cttz
+    _ctz = _ctz_debruijn if _numba_config.DISABLE_JIT else _cttz
 except ImportError:                                        # pragma: no cover
-    @njit(cache=True, nogil=True)
-    def _ctz(v):
-        """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
-        lsb = v & (~v + np.uint64(1))
-        return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
+    _ctz = _ctz_debruijn
 
 
 @njit(cache=True, nogil=True)
@@ -428,7 +435,9 @@ def _decode_fast(words, total_bits, pool_size, count, out):
 
 
 def _words_of(raw: np.ndarray) -> np.ndarray:
-    buf = np.zeros(((raw.shape[0] + 7) // 8 + 1) * 8, dtype=np.uint8)
+    # Three zero words of slack: _decode_fast peeks words[wi + 1] at bit positions up to
+    # 64 bits past the end before it notices the stream ran out (found by fuzzing).
+    buf = np.zeros(((raw.shape[0] + 7) // 8 + 3) * 8, dtype=np.uint8)
     buf[:raw.shape[0]] = raw
     return buf.view("<u8")
 
