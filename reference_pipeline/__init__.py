@@ -1,0 +1,1 @@
+"""PLADA reference pipeline: flat stage scripts (see README.md in this folder)."""

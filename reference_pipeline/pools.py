@@ -26,6 +26,7 @@ Usage:  python -m reference_pipeline.pools --pool broad --out pool_manifest.json
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import io
@@ -155,6 +156,7 @@ def font_files() -> list:
     return files
 
 
+@functools.lru_cache(maxsize=None)
 def _covered_chars(path: Path) -> str:
     """Characters of CHARSET that the font really draws (not .notdef, not empty)."""
     from PIL import ImageFont
@@ -234,9 +236,13 @@ def _cached_arrays(key: str, cache_dir: Path, build):
         return np.load(d / "images.npy", mmap_mode="r"), list(meta["names"]), list(meta["sources"])
     images, names, sources = build()
     d.mkdir(parents=True, exist_ok=True)
-    np.save(d / "images.npy.tmp.npy", images)
-    np.savez(d / "meta.npz", names=np.array(names), sources=np.array(sources))
-    os.replace(d / "images.npy.tmp.npy", d / "images.npy")
+    # per-process temporary names: torchrun ranks may build the same entry at once;
+    # they write identical bytes, and os.replace makes each file appear whole
+    tmp = f".tmp{os.getpid()}"
+    np.savez(d / f"meta{tmp}.npz", names=np.array(names), sources=np.array(sources))
+    np.save(d / f"images{tmp}.npy", images)
+    os.replace(d / f"meta{tmp}.npz", d / "meta.npz")
+    os.replace(d / f"images{tmp}.npy", d / "images.npy")
     return images, names, sources
 
 

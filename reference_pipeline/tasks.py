@@ -3,7 +3,8 @@
 Every task is real data already on disk (Debian packages, scikit-learn's bundled
 digits); nothing is downloaded. A task is a dict of uint8 28x28 images and int64
 labels:  train_x, train_y (the server's labelled target-train split),
-test_x, test_y (target-test, used only to evaluate), classes (names).
+test_x, test_y (target-test, used only to evaluate), classes (names), hflip (whether
+a horizontal flip is a label-preserving augmentation: clothes yes, digits no).
 
   fashion     Fashion-MNIST official test images 0-4,999 -> train, 5,000-9,999 -> test
   fashion-lt  the same train images thinned to a long tail (class c keeps a fraction
@@ -33,7 +34,7 @@ def load_task(name: str) -> dict:
     if name in ("fashion", "fashion-lt"):
         x, y = load_fashion("t10k")
         task = dict(name=name, train_x=x[:5000], train_y=y[:5000], test_x=x[5000:], test_y=y[5000:],
-                    classes=FASHION_CLASSES)
+                    classes=FASHION_CLASSES, hflip=True)
         if name == "fashion-lt":
             rng = np.random.default_rng(SPLIT_SEED)
             rank = rng.permutation(10)  # class c is the rank[c]-th most frequent
@@ -58,7 +59,7 @@ def load_task(name: str) -> dict:
         tr, te = order[:half], order[half:]
         y = d.target.astype(np.int64)
         return dict(name=name, train_x=imgs[tr], train_y=y[tr], test_x=imgs[te], test_y=y[te],
-                    classes=tuple(str(i) for i in range(10)))
+                    classes=tuple(str(i) for i in range(10)), hflip=False)
     raise PipelineError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
 
 
