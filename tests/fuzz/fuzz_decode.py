@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import pathlib
 import random
+import struct
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -40,20 +41,38 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
 # Before numba is imported. Numba's on-disk cache (cache=True) does NOT key on the
-# boundscheck setting: kernels cached by a normal run are reused unchecked under
-# NUMBA_BOUNDSCHECK=1 (and checked kernels cached here would slow normal runs). So the
-# bounds-checked build gets its own cache directory.
+# boundscheck setting (kernels cached by a normal run would be reused unchecked), nor on
+# changes to @njit functions a kernel calls from another module. So the bounds-checked
+# build gets its own cache directory, keyed by the package sources (_cachedir.py).
 os.environ.setdefault("NUMBA_BOUNDSCHECK", "1")
 if os.environ["NUMBA_BOUNDSCHECK"] == "1":
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(HERE / ".numba-cache-boundscheck"))
+    from _cachedir import boundscheck_cache_dir      # keyed by a hash of pladafmt/*.py
+    os.environ.setdefault("NUMBA_CACHE_DIR", boundscheck_cache_dir())
 
 try:
     import atheris
 except ImportError:                                # smoke mode works without it
     atheris = None
 
+
+
+def _kernel_modules() -> list[str]:
+    """pladafmt modules atheris must not rewrite: those with Numba kernels.
+
+    atheris instruments whole modules by rewriting bytecode, and Numba cannot compile
+    the rewritten @njit functions. Under NUMBA_DISABLE_JIT=1 every module is plain
+    Python and all of them are instrumented (slower, but the kernels' branches then
+    guide the fuzzer too).
+    """
+    if os.environ.get("NUMBA_DISABLE_JIT") == "1":
+        return []
+    pkg = HERE.parents[1] / "pladafmt"
+    return ["pladafmt." + f.stem for f in sorted(pkg.glob("*.py"))
+            if "njit" in f.read_text(encoding="utf-8")]
+
+
 if atheris is not None:
-    with atheris.instrument_imports(include=["pladafmt"]):
+    with atheris.instrument_imports(include=["pladafmt"], exclude=_kernel_modules()):
         import pladafmt
 else:
     import pladafmt
@@ -65,13 +84,101 @@ CORPUS = HERE / "corpus"      # libFuzzer output corpus (not committed)
 SEEDS = HERE / "seeds"        # regenerated on every start (not committed)
 
 
-def TestOneInput(data: bytes) -> None:
+def _one(data: bytes) -> None:
     # decode_checked lets only PladaError through as a value; anything else raises.
-    fuzzlib.decode_checked(data, **LIMITS)
+    res = fuzzlib.decode_checked(data, **LIMITS)
+    if not isinstance(res, pladafmt.PladaError) and len(data) < 1 << 16:
+        pladafmt.inspect(data)          # the other public entry point that parses bytes
+
+
+def _stream_pass(data: bytes) -> None:
+    """Decode each stream section directly with its mode, below the Content_Checksum.
+
+    The end-to-end checksum turns every wrong-but-plausible stream output into a
+    ChecksumError, which hides validity bugs (an index >= N, a label >= C) from a byte
+    fuzzer: it would need a CRC-32 collision to see them. Here the mode decoders get
+    the section bodies with the header's N / C / k, and their output must be valid
+    whatever the input; small inputs are also checked against the readable twin.
+    """
+    import numpy as np
+    from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE
+    lay = fuzzlib.find_layout(data)
+    if lay is None or data[:8] != pladafmt.MAGIC:
+        return
+    n, k, c = struct.unpack_from("<QQI", data, 20)
+    if not (1 <= n <= 1 << 48 and 1 <= c <= 1 << 20):
+        return
+    k = min(k, n, 1 << 16)                          # keep the fuzzer's allocations small
+    for sec in lay.sections:
+        table = {0x0002: INDEX_MODE_TABLE, 0x0003: LABEL_MODE_TABLE}.get(sec.type)
+        mode = table.get(sec.mode) if table else None
+        if mode is None:
+            continue
+        body = data[sec.body_offset:sec.end]
+        raw = fuzzlib.zstd_decompress(body, 1 << 20) if sec.zstd else body
+        if raw is None:
+            continue
+        size = n if sec.type == 0x0002 else c
+        if mode.name == "bitmap" and size > 1 << 23:
+            continue
+        try:
+            got = mode.decode(np.frombuffer(raw, dtype=np.uint8), size, k)
+        except pladafmt.PladaError:
+            got = None
+        if got is not None:
+            got = np.asarray(got)
+            ok = got.dtype == np.int64 and got.shape == (k,)
+            if ok and k:
+                ok = (got[0] >= 0 and got[-1] < size and bool(np.all(np.diff(got) > 0))
+                      if sec.type == 0x0002 else got.min() >= 0 and got.max() < size)
+            if not ok:
+                raise fuzzlib.OracleFailure(f"{mode.name}: invalid output {got[:8]} for "
+                                            f"size {size}, k {k}, raw {bytes(raw[:32]).hex()}")
+        if len(raw) <= 64 and k <= 64 and len(raw) <= mode.bound(size, k):
+            try:
+                twin = list(mode.decode_twin(bytes(raw), size, k))
+            except (ValueError, EOFError):
+                twin = None
+            except (IndexError, KeyError, OverflowError):
+                continue        # the readable twins may crash on garbage: not a decode bug
+            if (twin is None) != (got is None) or (twin is not None and twin != got.tolist()):
+                raise fuzzlib.OracleFailure(
+                    f"{mode.name}: kernel {'rejects' if got is None else got.tolist()} but twin "
+                    f"{'rejects' if twin is None else twin} on raw {bytes(raw).hex()} "
+                    f"size {size} k {k}")
+
+
+# Signatures of open bugs (fuzzlib.OPEN_BUGS). With PLADA_FUZZ_TOLERATE_KNOWN=<file>, an
+# input that hits one is appended (hex) to <file> instead of stopping the run, so a long
+# run keeps looking for *other* bugs while a known one waits for its fix.
+# e.g. ("bug6", "IndexError", "_rice.py") while BUG-6 was open; empty: none open now.
+KNOWN: list[tuple[str, str, str]] = []
+TOLERATE = os.environ.get("PLADA_FUZZ_TOLERATE_KNOWN")
+
+
+def _body(data: bytes) -> None:
+    _one(data)
     if len(data) > 8:
         resealed = fuzzlib.reseal(data)
         if resealed != data:
-            fuzzlib.decode_checked(resealed, **LIMITS)
+            _one(resealed)
+        _stream_pass(data)
+
+
+def TestOneInput(data: bytes) -> None:
+    if not TOLERATE:
+        return _body(data)
+    import traceback
+    try:
+        _body(data)
+    except Exception as e:          # noqa: BLE001 -- re-raised unless it is a known bug
+        text = type(e).__name__ + " " + str(e) + "".join(traceback.format_tb(e.__traceback__))
+        for name, cls, where in KNOWN:
+            if type(e).__name__ == cls and where in text:
+                with open(TOLERATE, "a") as f:
+                    f.write(f"{name} {data.hex()}\n")
+                return
+        raise
 
 
 def _structured_mutate(data: bytes, rng: random.Random, inner) -> bytes | None:
@@ -91,8 +198,25 @@ def _structured_mutate(data: bytes, rng: random.Random, inner) -> bytes | None:
     return fuzzlib.reseal(fuzzlib.rebuild(header, secs))
 
 
+def _short_body(raw: bytes, rng: random.Random) -> bytes:
+    """Cut a stream body to a prefix (often empty or a word multiple) or a few odd bytes:
+    the sizes where bit readers run off their buffers."""
+    choice = rng.randrange(4)
+    if choice == 0:
+        return raw[:rng.choice([0, 1, 7, 8, 9, 15, 16, 24])]
+    if choice == 1:
+        return raw[:rng.randrange(len(raw) + 1)]
+    if choice == 2:
+        return bytes(rng.choice([0x00, 0xFF, 0x80, 0x01]) for _ in range(rng.randrange(0, 33)))
+    return raw + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9)))
+
+
 def CustomMutator(data: bytes, max_size: int, seed: int) -> bytes:
     rng = random.Random(seed)
+    if rng.random() < 0.15:
+        out = _structured_mutate(data, rng, lambda raw: _short_body(raw, rng))
+        if out is not None and len(out) <= max_size:
+            return out
     if rng.random() < 0.5:
         out = _structured_mutate(data, rng, lambda raw: atheris.Mutate(raw, max(len(raw) * 2, 64)))
         if out is not None and len(out) <= max_size:
@@ -112,7 +236,8 @@ def smoke(n: int, seed: int = 0) -> int:
     """Replay every seed, then ``n`` random byte/structure mutations; returns inputs run."""
     rng = random.Random(seed)
     seeds = [s.data for s in fuzzlib.make_seeds("tiny") + fuzzlib.make_seeds("small")
-             + fuzzlib.edge_seeds()] + [p.read_bytes() for p in fuzzlib.conformance_files()]
+             + fuzzlib.edge_seeds()] + [p.read_bytes() for p in fuzzlib.conformance_files()] \
+        + list(fuzzlib.regression_payloads(include_open=False).values())
     runs = 0
     for s in seeds:
         TestOneInput(s)
@@ -131,6 +256,9 @@ def smoke(n: int, seed: int = 0) -> int:
         elif op == 3 and buf:
             pos = rng.randrange(len(buf))
             buf[pos] = rng.choice([0, 1, 0x7F, 0x80, 0xFF])
+        elif rng.random() < 0.3:
+            out = _structured_mutate(bytes(buf), rng, lambda raw: _short_body(raw, rng))
+            buf = bytearray(out if out is not None else buf)
         else:
             out = _structured_mutate(bytes(buf), rng, lambda raw: _byte_mutate(raw, rng))
             buf = bytearray(out if out is not None else buf)

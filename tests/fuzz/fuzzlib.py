@@ -7,10 +7,10 @@ Three things live here:
 
 * seed payloads: small valid payloads for every index mode x label mode, with and
   without the ``+zstd`` wrapper, plus the conformance vectors when they exist;
-* a container walker that finds the fixed header, the header CRC and the sections
-  (type u16, mode u8, flags u8, length u32, CRC-32) of a payload, so that mutations can
-  be structural (edit a length field, reorder sections, edit a Zstd frame) and can
-  re-seal the CRCs so that they reach the stream decoders behind them;
+* a container walker (88-byte header with Header_CRC32 at 84, then sections of
+  type u16, mode u8, flags u8, length u32, CRC-32 over the first 8 header bytes and
+  the body), so that mutations can be structural (edit a length field, reorder
+  sections, edit a Zstd frame) and can re-seal the CRCs to reach the stream decoders;
 * the oracle: only ``PladaError`` may escape ``decode``, and a payload that decodes
   must decode to what was encoded (the content checksum makes any other answer a bug).
 """
@@ -29,8 +29,8 @@ import pladafmt
 from pladafmt import PladaError
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-VECTOR_DIRS = [REPO / "conformance" / "vectors", REPO / "conformance" / "valid",
-               REPO / "conformance" / "invalid"]
+# Extra seeds: the conformance vectors (regression inputs come from regression_payloads()).
+VECTOR_DIRS = [REPO / "conformance" / "vectors"]
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -125,7 +125,7 @@ def edge_seeds() -> list[Seed]:
         ("one", np.array([9]), np.array([0]), 10, 1, {}),
         ("full", np.arange(16), np.arange(16) % 4, 16, 4, {}),
         ("ends", np.array([0, 999]), np.array([1, 0]), 1000, 2, {}),
-        ("meta", np.array([1, 5, 7]), np.array([0, 1, 1]), 10, 2,
+        ("meta", np.array([1, 5, 7]), np.array([0, 1, 1]), 10, ["cat", "dog"],
          dict(metadata={"note": "x"}, pool_digest=bytes(range(32)))),
     ]
     for name, idx, lab, n, c, extra in cases:
@@ -137,6 +137,61 @@ def edge_seeds() -> list[Seed]:
                 continue
             out.append(Seed(f"edge-{name}-{im}", data, np.asarray(idx, np.int64),
                             np.asarray(lab, np.int64), dict(pool_size=n, classes=c, **extra)))
+    return out
+
+
+def _with_section(data: bytes, stype: int, body: bytes, flags: int | None = None) -> bytes:
+    lay = find_layout(data, check_crc=True)
+    header, secs = split(data, lay)
+    secs = [(t, m, f if (flags is None or t != stype) else flags, body if t == stype else b)
+            for t, m, f, b in secs]
+    return rebuild(header, secs)
+
+
+# Regression inputs whose bug is still open: kept out of the fuzz seeds (they would stop
+# every fuzz run at its first input) but tested by their xfail(strict) test in
+# tests/test_hostile.py. Remove a name here when its fix lands.
+# Value: how the bug shows -- "boundscheck" (only under NUMBA_BOUNDSCHECK=1) or "oracle"
+# (decode returns an invalid task in any build).
+OPEN_BUGS: dict[str, str] = {}      # all found so far are fixed (BUG-6/7 in 68bcc6d)
+
+
+def regression_payloads(include_open: bool = True) -> dict[str, bytes]:
+    """Inputs that once broke the decoder (issue 6 findings), built with the current
+    encoder so they track format changes. Each must be rejected (with the small budget
+    the tests use); they also seed the atheris corpus."""
+    out = {}
+    # BUG-1: Class_Count 2^20, no class table, k = 0: 2^20 default names were built
+    # outside the budget.
+    out["bug1_class_count_2p20_no_table"] = pladafmt.encode(
+        [], [], pool_size=10, classes=1 << 20, index_mode="varint", label_mode="packed")
+    # BUG-4: Zstd window 2^41: reported as TruncatedError (an EOFError).
+    base = pladafmt.encode(np.array([1, 5, 9]), np.array([0, 1, 1]), pool_size=2 ** 40,
+                           classes=2, index_mode="varint+zstd", label_mode="packed")
+    out["bug4_zstd_window_2tb"] = _with_section(
+        base, 0x0002, zstd_frame(3, b"\1\1\1", window_log=41))
+    # the FORMAT-NOTES 5.1 bomb: 18-byte frame declaring 1 TB
+    out["zstd_fcs_1tb"] = _with_section(base, 0x0002, zstd_frame(10 ** 12, b"\0"))
+    # BUG-6: rice fast path (_decode_fast/_peek64) reads words[wi + 1] past the padded
+    # word buffer: an empty rice body with k > 0 -> IndexError under NUMBA_BOUNDSCHECK=1,
+    # an 8-byte heap over-read without it
+    rice = pladafmt.encode(np.array([1, 5, 9]), np.array([0, 1, 1]), pool_size=40, classes=2,
+                           index_mode="rice", label_mode="packed")
+    out["bug6_rice_empty_body"] = _with_section(rice, 0x0002, b"")
+    # BUG-7: runs kernel, a run ending at N-1 with items left: the next gap is read with
+    # limit pool_size - nxt = -1, which read_varint casts to 2^64-1 -> index 41 >= N = 40
+    # is returned (Content_Checksum recomputed over [39, 41], as any encoder can).
+    runs = pladafmt.encode(np.array([38, 39]), np.array([0, 1]), pool_size=40, classes=2,
+                           index_mode="runs", label_mode="packed")
+    b = bytearray(runs)
+    b[76:84] = pladafmt.content_checksum(np.array([39, 41]), np.array([0, 1]))
+    out["bug7_runs_index_past_pool"] = _with_section(reseal(bytes(b)), 0x0002,
+                                                     bytes([39, 0, 0, 0]))
+    # BUG-5: metadata number 1e999 overflowed to inf and was accepted
+    meta = pladafmt.encode([1], [0], pool_size=4, classes=2, metadata={"a": 1})
+    out["bug5_metadata_float_overflow"] = _with_section(meta, 0x8001, b'{"a":1e999}', flags=0)
+    if not include_open:
+        out = {k: v for k, v in out.items() if k not in OPEN_BUGS}
     return out
 
 
@@ -159,12 +214,30 @@ def write_corpus(dest: pathlib.Path) -> int:
     for p in conformance_files():
         (dest / ("cv-" + p.name)).write_bytes(p.read_bytes())
         n += 1
+    for name, data in regression_payloads(include_open=False).items():
+        (dest / ("reg-" + name + ".plada")).write_bytes(data)
+        n += 1
     return n
 
 
 # --------------------------------------------------------------------------- container
 
-SEC_HDR = struct.Struct("<HBBII")  # type, mode, flags, length, crc32 (body)
+SEC_HDR = struct.Struct("<HBBII")  # Section_Type, Section_Mode, Section_Flags, Section_Length, Section_CRC32
+HEADER_SIZE = 88                   # SPEC.md "Header" (checked against pladafmt in test_hostile)
+HEADER_CRC_AT = 84                 # Header_CRC32 = CRC-32 of bytes [0, 84)
+# Header fields (offset, width) by SPEC.md name, struct "<8sBBBBIIQQII32s8sI".
+HEADER_FIELDS = {
+    "Version_Major": (8, 1), "Version_Minor": (9, 1), "Header_Flags": (10, 1),
+    "Reserved": (11, 1), "Required_Features": (12, 4), "Optional_Features": (16, 4),
+    "Pool_Size": (20, 8), "Item_Count": (28, 8), "Class_Count": (36, 4),
+    "Section_Count": (40, 4), "Pool_Digest": (44, 32), "Content_Checksum": (76, 8),
+}
+SECTION_COUNT_AT = HEADER_FIELDS["Section_Count"][0]
+
+
+def section_crc(head8: bytes, body: bytes) -> int:
+    """Section_CRC32: CRC-32 over the first 8 bytes of the section header, then the body."""
+    return zlib.crc32(body, zlib.crc32(head8))
 
 
 @dataclass
@@ -188,62 +261,51 @@ class Section:
 
 @dataclass
 class Layout:
-    """Where things are in one payload (found by walking it, checked by its CRCs)."""
+    """Where things are in one payload (found by walking its section lengths)."""
     header_len: int
     header_crc_at: int | None       # offset of the u32 header CRC (covers data[:at])
     sections: list[Section]
 
 
-def _walk_sections(data: bytes, start: int) -> list[Section] | None:
+def _walk(data: bytes, start: int, check_crc: bool) -> list[Section] | None:
     secs, p = [], start
     while p < len(data):
-        if p + SEC_HDR.size > len(data):
+        if p + SEC_HDR.size > len(data) or len(secs) > 4096:
             return None
         t, m, f, ln, crc = SEC_HDR.unpack_from(data, p)
         b = p + SEC_HDR.size
-        if b + ln > len(data) or zlib.crc32(data[b:b + ln]) != crc:
+        if b + ln > len(data):
+            return None
+        if check_crc and section_crc(data[p:p + 8], data[b:b + ln]) != crc:
             return None
         secs.append(Section(p, t, m, f, ln, crc, b))
         p = b + ln
     return secs
 
 
-def find_layout(data: bytes) -> Layout | None:
-    """Find the header/section split of a *valid* payload by its CRCs.
-
-    The fixed header is the shortest prefix after which a chain of CRC-valid sections
-    runs exactly to the end; the header CRC is the u32 inside it equal to the CRC-32 of
-    the bytes before it. Self-calibrating so the harness does not hard-code offsets
-    that SPEC.md may still move; ``tests/test_hostile.py`` checks it against SPEC.md.
-    """
-    for start in range(8, min(len(data), 512) + 1):
-        secs = _walk_sections(data, start)
-        if secs is None or not secs:
-            continue
-        hcrc = None
-        for at in range(8, start - 3):
-            if zlib.crc32(data[:at]) == struct.unpack_from("<I", data, at)[0]:
-                hcrc = at
-        return Layout(start, hcrc, secs)
-    return None
+def find_layout(data: bytes, check_crc: bool = False) -> Layout | None:
+    """Header + the chain of sections that runs exactly to the end of ``data``."""
+    if len(data) < HEADER_SIZE:
+        return None
+    secs = _walk(data, HEADER_SIZE, check_crc)
+    if secs is None:
+        return None
+    return Layout(HEADER_SIZE, HEADER_CRC_AT, secs)
 
 
 def reseal(data: bytes | bytearray, layout: Layout | None = None) -> bytes:
-    """Recompute the header CRC and every section CRC that the walk can find.
+    """Recompute Header_CRC32 and every Section_CRC32 the length fields lead to.
 
-    Walks section headers by their own length fields (not by CRCs), so a payload whose
-    lengths were edited is resealed as what it now says it is. Used to get mutations
-    past the CRCs: an attacker can always do this, so the decoder's behaviour behind
-    the CRCs must be safe too.
+    Walks section headers by their own length fields, so a payload whose lengths were
+    edited is resealed as what it now says it is (stopping where a length runs past the
+    end). This is what anyone can do -- CRC-32 is not a MAC -- so the decoder's behaviour
+    behind the CRCs must be safe too; it is also how a fuzzer gets past them.
     """
     buf = bytearray(data)
-    layout = layout or find_layout(bytes(data))
-    if layout is None:
+    if len(buf) < HEADER_SIZE:
         return bytes(buf)
-    if layout.header_crc_at is not None and layout.header_crc_at + 4 <= len(buf):
-        at = layout.header_crc_at
-        struct.pack_into("<I", buf, at, zlib.crc32(bytes(buf[:at])))
-    p = layout.header_len
+    struct.pack_into("<I", buf, HEADER_CRC_AT, zlib.crc32(bytes(buf[:HEADER_CRC_AT])))
+    p = HEADER_SIZE
     for _ in range(4096):
         if p + SEC_HDR.size > len(buf):
             break
@@ -251,16 +313,25 @@ def reseal(data: bytes | bytearray, layout: Layout | None = None) -> bytes:
         b = p + SEC_HDR.size
         if b + ln > len(buf):
             break
-        struct.pack_into("<I", buf, p + 8, zlib.crc32(bytes(buf[b:b + ln])))
+        struct.pack_into("<I", buf, p + 8, section_crc(bytes(buf[p:p + 8]), bytes(buf[b:b + ln])))
         p = b + ln
     return bytes(buf)
 
 
-def rebuild(header: bytes, sections: list[tuple[int, int, int, bytes]]) -> bytes:
-    """Assemble header + sections (type, mode, flags, body) with fresh section CRCs."""
+def rebuild(header: bytes, sections: list[tuple[int, int, int, bytes]],
+            fix_count: bool = True) -> bytes:
+    """Assemble header + sections (type, mode, flags, body) with fresh section CRCs.
+
+    ``fix_count`` rewrites Section_Count and Header_CRC32 to match (a deliberate edit);
+    otherwise the header is kept byte for byte.
+    """
     out = bytearray(header)
+    if fix_count and len(out) >= HEADER_SIZE:
+        struct.pack_into("<I", out, SECTION_COUNT_AT, len(sections))
+        struct.pack_into("<I", out, HEADER_CRC_AT, zlib.crc32(bytes(out[:HEADER_CRC_AT])))
     for t, m, f, body in sections:
-        out += SEC_HDR.pack(t, m, f, len(body), zlib.crc32(body)) + body
+        head8 = struct.pack("<HBBI", t, m, f, len(body))
+        out += head8 + struct.pack("<I", section_crc(head8, body)) + body
     return bytes(out)
 
 

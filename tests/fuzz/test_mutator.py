@@ -259,11 +259,19 @@ mutation = st.sampled_from(sorted(MUTATIONS)).flatmap(
     lambda name: st.tuples(st.just(name), MUTATIONS[name][1]))
 
 
+# Operators that rebuild the container re-seal every CRC and Section_Count as they go:
+# they model deliberate edits, so only the content checksum stands behind them.
+SEALING = {"reorder", "zstd", "body"}
+
+
 def apply(data, lay, muts):
+    """Apply mutations in order; returns (bytes, sealed) -- sealed if any re-sealed CRCs."""
+    sealed = False
     for name, params in muts:
         data = MUTATIONS[name][0](data, lay, params)
-        lay = fuzzlib.find_layout(data) or lay
-    return data
+        sealed |= name in SEALING
+        lay = fuzzlib.find_layout(data)
+    return data, sealed
 
 
 @SETTINGS
@@ -272,13 +280,14 @@ def apply(data, lay, muts):
 def test_structured_mutations_only_raise_plada_errors(seed_i, muts, reseal):
     s = seeds()[seed_i % len(seeds())]
     lay = layouts()[seed_i % len(seeds())]
-    data = apply(s.data, lay, muts)
+    data, sealed = apply(s.data, lay, muts)
     if reseal:
         data = fuzzlib.reseal(data)
     original = fuzzlib.decode_checked(s.data)
-    # Unsealed: structural edits that keep every CRC valid by construction (section
-    # reordering, section-header edits that rebuild) may decode, but only to the same task.
-    fuzzlib.decode_checked(data, original=original, strict=not reseal, **fuzzlib.FUZZ_LIMITS)
+    # Accidental corruption (nothing re-sealed) must be detected or harmless: the whole
+    # task must come back identical. Deliberate edits: indices and labels identical.
+    fuzzlib.decode_checked(data, original=original, strict=not (reseal or sealed),
+                           **fuzzlib.FUZZ_LIMITS)
 
 
 @SETTINGS
@@ -311,14 +320,20 @@ def test_every_seed_decodes_and_layout_is_found():
 def test_atheris_smoke_under_boundscheck(tmp_path):
     """A bounded atheris run of fuzz_decode.py in a subprocess, NUMBA_BOUNDSCHECK=1."""
     runs = int(os.environ.get("PLADA_ATHERIS_RUNS", "2000"))
-    env = dict(os.environ, NUMBA_BOUNDSCHECK="1")
+    # Open bugs (fuzz_decode.KNOWN, each with an xfail(strict) test in test_hostile.py) are
+    # logged, not fatal, so that the smoke stays a tripwire for *new* bugs.
+    known = tmp_path / "known.txt"
+    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", PLADA_FUZZ_TOLERATE_KNOWN=str(known))
     env.pop("NUMBA_CACHE_DIR", None)             # the target picks its own
     target = pathlib.Path(__file__).with_name("fuzz_decode.py")
     proc = subprocess.run(
-        [sys.executable, str(target), f"-atheris_runs={runs}", "-timeout=20",
+        [sys.executable, str(target), f"-atheris_runs={runs}", "-seed=1", "-timeout=20",
          "-rss_limit_mb=2048", f"-artifact_prefix={tmp_path}/", "-print_final_stats=1",
          str(tmp_path / "corpus")],
         env=env, capture_output=True, text=True, timeout=300)
     tail = proc.stderr[-4000:]
     assert proc.returncode == 0, tail
     assert "Done" in proc.stderr or "stat::number_of_executed_units" in proc.stderr, tail
+    if known.exists():
+        hits = sorted({line.split()[0] for line in known.read_text().splitlines()})
+        print(f"atheris smoke hit open bugs {hits} (tolerated; see tests/test_hostile.py)")
