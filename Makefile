@@ -8,7 +8,7 @@ FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 DEB_PACKAGES := dataset-fashion-mnist fonts-dejavu-core fonts-freefont-ttf fonts-liberation
 FUZZ_SECONDS ?= 600
 
-.PHONY: demo test bench bench-quick fuzz install data clean
+.PHONY: demo test bench bench-quick fuzz fuzz-nojit install data clean
 
 install: $(STAMP)
 
@@ -37,8 +37,19 @@ bench: install
 bench-quick: install
 	$(BIN)/python -m benchmarks.run --quick
 
+# Coverage-guided fuzzing of decode under Numba bounds checks (the script picks its own
+# NUMBA_CACHE_DIR: the cache does not key on the bounds-check setting). fuzz-nojit runs the
+# kernels as Python (~6x slower) so the fuzzer sees coverage inside them.
+FUZZ_ARGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	-artifact_prefix=tests/fuzz/ tests/fuzz/corpus tests/fuzz/seeds conformance/vectors
+
 fuzz: install
-	NUMBA_BOUNDSCHECK=1 $(BIN)/python tests/fuzz/fuzz_decode.py -max_total_time=$(FUZZ_SECONDS)
+	mkdir -p tests/fuzz/corpus tests/fuzz/seeds
+	NUMBA_BOUNDSCHECK=1 $(BIN)/python tests/fuzz/fuzz_decode.py $(FUZZ_ARGS)
+
+fuzz-nojit: install
+	mkdir -p tests/fuzz/corpus tests/fuzz/seeds
+	NUMBA_DISABLE_JIT=1 NUMBA_BOUNDSCHECK=0 $(BIN)/python tests/fuzz/fuzz_decode.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -411,6 +411,9 @@ def _prepare_stream(buf, sec, table, kind, size, count, budget):
     raw = _body(buf, sec, f"{kind} {mode.name}", mode.bound(size, count), budget)
     if kind == "index_stream" and mode.name == "bitmap":
         budget.spend(size, "index_stream bitmap unpacking")
+    if kind == "label_stream" and mode.name == "rans":
+        # its slot -> symbol table: <= 2^P int32 with 2^P <= 4k + 4096 (see _rans.decode)
+        budget.spend(16 * count + 16384, "label_stream rans decode table")
     return mode, raw
 
 

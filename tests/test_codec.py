@@ -623,3 +623,22 @@ def test_smaller_than_paper_format_on_uniform_1pct_imagenet21k(capsys):
               f"({pladafmt.decode(ours).index_mode}/{pladafmt.decode(ours).label_mode}); "
               f"paper {paper}")
     assert len(ours) < min(paper.values())
+
+
+# ---- Numba cache hygiene -------------------------------------------------------------
+
+def test_kernel_cache_is_dropped_when_any_module_changes(tmp_path):
+    """A cached kernel must not outlive a change to a function it calls in another module."""
+    from pladafmt._jitcache import refresh_kernel_cache
+    (tmp_path / "a.py").write_text("x = 1\n")
+    cache = tmp_path / "__pycache__"
+    refresh_kernel_cache(tmp_path)
+    (cache / "a.k-1.py311.nbi").write_bytes(b"index")
+    (cache / "a.k-1.py311.1.nbc").write_bytes(b"code")
+    (cache / "a.cpython-311.pyc").write_bytes(b"pyc")
+    refresh_kernel_cache(tmp_path)                      # nothing changed: cache kept
+    assert (cache / "a.k-1.py311.nbi").exists()
+    (tmp_path / "b.py").write_text("y = 2\n")           # another module changed
+    refresh_kernel_cache(tmp_path)
+    assert not (cache / "a.k-1.py311.nbi").exists() and not (cache / "a.k-1.py311.1.nbc").exists()
+    assert (cache / "a.cpython-311.pyc").exists()       # only Numba's files go
