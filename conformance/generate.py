@@ -1000,6 +1000,14 @@ def define_invalid():
       "FormatError", build(IDX, LAB, 20, 3, imode=2, ibody=bytes([2, 2, 3, 2])))
     n("n_runs_past_n", "runs: last run ends at N", "Mode 2: runs", "index-lt-n", "FormatError",
       build(IDX, LAB, 20, 3, imode=2, ibody=bytes([2, 2, 3, 0, 9, 0])))
+    # found by fuzzing (a decoder that computes the next start as N + 1 and subtracts it
+    # from N in unsigned arithmetic accepts this and returns index 21)
+    n("n_runs_run_after_last_index", "runs: a run ends at N-1 and another run follows",
+      "Mode 2: runs", "index-lt-n", "FormatError",
+      build(IDX + [21], LAB + [0], 20, 3, imode=2, ibody=bytes([2, 2, 3, 0, 8, 0, 0, 0])))
+    n("n_zstd_window_2tb", "Zstd Window_Size 2 TiB (found by fuzzing: a library may ask for "
+      "that much memory)", "Zstd-wrapped bodies", "zstd-window", "LimitError",
+      base(iz=lambda raw: zstd_frame(raw, window_log=41)))
     # -- label streams
     n("n_packed_label_ge_c", "packed: label 3 with C = 3", "Mode 0: packed", "label-lt-c",
       "FormatError", base(lbody=s_packed([0, 0, 1, 2, 3], 4)))
@@ -1074,7 +1082,10 @@ def define_implementation_defined():
     for vid, raw, why in (("i_metadata_not_object", b"[1,2]", "a JSON array"),
                           ("i_metadata_bad_json", b'{"task":', "truncated JSON"),
                           ("i_metadata_nan", b'{"t":NaN}', "NaN, which is not JSON"),
-                          ("i_metadata_bad_utf8", b'{"t":"\xff"}', "not UTF-8")):
+                          ("i_metadata_bad_utf8", b'{"t":"\xff"}', "not UTF-8"),
+                          # found by fuzzing: Python's json turns 1e999 into inf
+                          ("i_metadata_float_overflow", b'{"a":1e999}',
+                           "a number that overflows a double")):
         y(vid, f"metadata body is {why}: a decoder that reads metadata rejects it, one that "
           "skips metadata decodes the streams", "Metadata", IDX, LAB, 20, 3, names=NAMES,
           meta=raw, result="acceptable", error="FormatError", rule="metadata-object",
@@ -1359,6 +1370,9 @@ def define_invalid_11():
     n("n_rice_trunc_same_r", "rice: stream ends right before same_r of block 1 (block 0 "
       "fills 17 bytes exactly)", rice, "stream-truncated", "TruncatedError",
       build(ix, [0] * 130, 1000, 1, imode=3, lmode=3, ibody=w.bytes()[:17]))
+    n("n_rice_empty_body", "rice: k = 6 with an empty stream (found by fuzzing: a fast "
+      "decoder that peeks 64-bit words past the end)", rice, "stream-truncated",
+      "TruncatedError", build(IDX11, LAB11, 32, 3, imode=3, lmode=3, ibody=b""))
     n("n_rice_k0_nonempty", "rice: k = 0 with a 1-byte stream (within the raw size bound "
       "ceil(N/8))", rice, "empty-stream", "FormatError",
       build([], [], 32, 3, imode=3, lmode=3, ibody=b"\x00"))

@@ -204,6 +204,9 @@ REFERENCE_REASONS = {
     'n_adaptive_labels_k0_nonempty': 'label_stream adaptive: length expected <= 0 for',
     'n_rans_zstd_fcs_over_bound': 'label_stream rans: Zstd Frame_Content_Size expec',
     'n_trunc_rice_zstd_frame': 'index_stream rice: Zstd frame invalid: decompres',
+    'n_runs_run_after_last_index': 'index_stream runs: run at byte 6 runs past the e',
+    'n_zstd_window_2tb': 'index_stream varint: Zstd frame header invalid: ',
+    'n_rice_empty_body': 'rice: stream ends inside same_r of block 0: need',
 }
 
 
