@@ -8,7 +8,25 @@ consumed exactly.  The Numba kernels inline the same logic with a 64-bit bit buf
 
 from __future__ import annotations
 
-from ._errors import FormatError, TruncatedError
+import numpy as np
+
+from ._errors import EncodeError, FormatError, TruncatedError
+
+
+def index_gaps(indices, pool_size: int, stream: str) -> np.ndarray:
+    """g_0 = i_0, g_j = i_j - i_(j-1) - 1 (SPEC.md "Gaps"), checking the encoder's input."""
+    idx = np.asarray(indices, dtype=np.int64)
+    if idx.size == 0:
+        return idx
+    if idx[0] < 0 or idx[-1] >= pool_size:
+        raise EncodeError(f"{stream}: indices must lie in [0, {pool_size}), got "
+                          f"[{int(idx[0])}, {int(idx[-1])}]")
+    gaps = np.empty_like(idx)
+    gaps[0] = idx[0]
+    gaps[1:] = np.diff(idx) - 1
+    if idx.size > 1 and gaps[1:].min() < 0:
+        raise EncodeError(f"{stream}: indices must be strictly increasing")
+    return gaps
 
 
 class BitWriter:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._bitio import BitReader, BitWriter
+from ._bitio import BitReader, BitWriter, index_gaps
 from ._errors import EncodeError, FormatError, TruncatedError
 
 MODE_ID = 3
@@ -139,18 +139,7 @@ def _encode_kernel(gaps, rs, out):
 
 
 def _gaps(indices: np.ndarray, pool_size: int) -> np.ndarray:
-    idx = np.asarray(indices, dtype=np.int64)
-    if idx.size == 0:
-        return idx
-    if idx[0] < 0 or idx[-1] >= pool_size:
-        raise EncodeError(f"rice: indices must lie in [0, {pool_size}), got "
-                          f"[{int(idx[0])}, {int(idx[-1])}]")
-    gaps = np.empty_like(idx)
-    gaps[0] = idx[0]
-    gaps[1:] = np.diff(idx) - 1
-    if idx.size > 1 and gaps[1:].min() < 0:
-        raise EncodeError("rice: indices must be strictly increasing")
-    return gaps
+    return index_gaps(indices, pool_size, "rice")
 
 
 def encode(indices: np.ndarray, pool_size: int) -> bytes:
