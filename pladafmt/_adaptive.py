@@ -19,7 +19,7 @@ from numba import njit
 
 from . import _rangecoder as rc
 from ._bitio import index_gaps
-from ._errors import EncodeError, FormatError, TruncatedError
+from ._errors import FormatError, TruncatedError
 
 MODE_ID = 4
 NAME = "adaptive"

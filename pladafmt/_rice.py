@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ._bitio import BitReader, BitWriter, index_gaps
-from ._errors import EncodeError, FormatError, TruncatedError
+from ._errors import FormatError, TruncatedError
 
 MODE_ID = 3
 NAME = "rice"
