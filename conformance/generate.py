@@ -24,6 +24,9 @@ import sys
 import zlib
 from pathlib import Path
 
+# one definition of the manifest's hashes, shared with the runner that checks them
+from conformance.runner import classes_sha256, content_sha256
+
 HERE = Path(__file__).resolve().parent
 SPEC_VERSION = "1.1"
 
@@ -55,19 +58,6 @@ def bits_to_bytes(bits: list[int]) -> bytes:
     for i, b in enumerate(bits):
         out[i // 8] |= b << (i % 8)
     return bytes(out)
-
-
-def canonical(indices, labels) -> bytes:
-    return struct.pack(f"<{len(indices)}Q", *indices) + struct.pack(f"<{len(labels)}I", *labels)
-
-
-def classes_sha256(names) -> str:
-    """SHA-256 over each class name as u32 LE byte length + UTF-8 bytes (long lists)."""
-    h = hashlib.sha256()
-    for name in names:
-        b = name.encode("utf-8")
-        h.update(struct.pack("<I", len(b)) + b)
-    return h.hexdigest()
 
 
 def content_checksum(indices, labels) -> bytes:
@@ -623,7 +613,7 @@ def y(vid, comment, spec, idx, lab, N, C, *, flags=(), expect_classes=None, resu
     }
     if len(idx) <= INLINE_MAX:
         exp["indices"], exp["labels"] = list(idx), list(lab)
-    exp["content_sha256"] = hashlib.sha256(canonical(idx, lab)).hexdigest()
+    exp["content_sha256"] = content_sha256(idx, lab)
     if len(exp["classes"]) > INLINE_MAX:
         exp["classes_sha256"] = classes_sha256(exp.pop("classes"))
     vec = dict(id=vid, data=data, spec=spec, result=result, comment=comment,
