@@ -223,14 +223,9 @@ def encode(labels: np.ndarray, class_count: int) -> bytes:
 
 
 def decode(raw, class_count: int, count: int) -> np.ndarray:
-    raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
-    if count == 0:
-        if raw.shape[0]:
-            raise FormatError(f"{STREAM}: trailing bytes: expected 0 bytes, got "
-                              f"{raw.shape[0]}")
+    raw, ds = rc.open_stream(raw, count, STREAM)
+    if ds is None:
         return np.empty(0, dtype=np.int64)
-    ds = np.zeros(4, dtype=np.int64)
-    rc.raise_init(rc.dec_init(ds, raw), raw, STREAM)
     out = np.empty(count, dtype=np.int64)
     info = np.zeros(4, dtype=np.int64)
     wd = _width(class_count)

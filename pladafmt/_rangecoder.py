@@ -276,6 +276,20 @@ def dec_bit(ds, raw, probs, ctx):
     return bit
 
 
+def open_stream(raw, count: int, stream: str):
+    """(raw as a uint8 array, decoder state) for a stream of `count` values; the state is
+    None for count = 0, whose body MUST be empty. Raises on a bad range-coder start."""
+    raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
+    if count == 0:
+        if raw.shape[0]:
+            raise FormatError(f"{stream}: trailing bytes: expected 0 bytes, got "
+                              f"{raw.shape[0]}")
+        return raw, None
+    ds = np.zeros(4, dtype=np.int64)
+    raise_init(dec_init(ds, raw), raw, stream)
+    return raw, ds
+
+
 def raise_init(status: int, raw: np.ndarray, stream: str) -> None:
     if status == 1:
         raise TruncatedError(f"{stream}: stream ends inside the range coder's first 5 "
