@@ -211,6 +211,8 @@ def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
     case = {"workload": w.describe(), "k": int(w.k), "h0_bits": h0, "bound_bits": bound,
             "bound_index_bits": W.log2_binom(w.n, w.k), "generate_s": gen_s,
             "timed": timed, "results": {}}
+    if w.family == "clustered":
+        case["model_bounds"] = W.clustered_model_bounds(w, idx)
     payloads = {}
     for c in cons:
         r: dict = {"family": c.family}

@@ -170,7 +170,8 @@ def block_layout(n: int, regime: ClusterRegime, seed: int) -> np.ndarray:
     return np.concatenate([starts, [n]]).astype(np.int64)
 
 
-def _clustered(w: Workload):
+def _clustered_plan(w: Workload):
+    """Steps 1-3 of the clustered model: (block bounds, selected-block mask, rng, k_cl, k_bg)."""
     reg = REGIMES[w.regime]
     bounds = block_layout(w.n, reg, w.seed)
     nblocks = bounds.size - 1
@@ -185,22 +186,68 @@ def _clustered(w: Workload):
     nsel = min(nblocks, int(np.searchsorted(cap, k_cl)) + 1) if k_cl > 0 else 0
     sel = np.zeros(nblocks, dtype=bool)
     sel[order[:nsel]] = True
-    in_sel = np.repeat(sel, sizes)
+    in_sel = int(sizes[sel].sum())
+    k_cl = min(k_cl, in_sel)
+    k_bg = k - k_cl
+    if k_bg > w.n - in_sel:  # never happens for keep <= 50 % with these regimes
+        raise ValueError("clustered workload infeasible")
+    return bounds, sel, rng, k_cl, k_bg
+
+
+def _clustered(w: Workload):
+    reg = REGIMES[w.regime]
+    bounds, sel, rng, k_cl, k_bg = _clustered_plan(w)
+    k = w.k
+    in_sel = np.repeat(sel, np.diff(bounds))
     sel_items = np.flatnonzero(in_sel)
     rest = np.flatnonzero(~in_sel)
-    k_cl = min(k_cl, sel_items.size)
-    k_bg = k - k_cl
-    if k_bg > rest.size:  # never happens for keep <= 50 % with these regimes
-        raise ValueError("clustered workload infeasible")
     a = sel_items[_sample_sorted(rng, sel_items.size, k_cl)]
     b = rest[_sample_sorted(rng, rest.size, k_bg)]
     idx = np.sort(np.concatenate([a, b])).astype(np.int64)
-    dom = rng.integers(0, w.classes, size=nblocks, dtype=np.int64)
+    dom = rng.integers(0, w.classes, size=bounds.size - 1, dtype=np.int64)
     block_of = np.searchsorted(bounds, idx, side="right") - 1
     lab = dom[block_of]
     noisy = rng.random(k) >= reg.purity
     lab[noisy] = rng.integers(0, w.classes, size=int(noisy.sum()), dtype=np.int64)
     return idx, lab
+
+
+def clustered_model_bounds(w: Workload, idx: np.ndarray | None = None) -> dict:
+    """What any coder can reach on a clustered workload, from the generating model.
+
+    Z = (block layout, selected blocks, each block's dominant class). Given Z, the kept
+    items are k_cl uniform picks from the selected blocks' S items and k_bg from the other
+    N - S, and each label is the block's class with probability q = purity + (1-purity)/C,
+    another given class with (1-purity)/C; so
+
+        H(X | Z) = log2 C(S, k_cl) + log2 C(N-S, k_bg) + k * h(label),
+
+    and since conditioning never increases entropy, H(X) >= H(X | Z): `lower_bits` is a
+    lower bound on the expected size of any code for this workload, even one that knows
+    the model.  `two_part_bits` adds a description of the part of Z the data needs (which
+    blocks are selected, the class of every block holding a kept item, a size of up to
+    log2(block range) bits per selected block): a code of about that size exists for a
+    coder told the model, an upper reference for what an adaptive coder can hope for.
+    """
+    if w.family != "clustered":
+        raise ValueError("clustered workloads only")
+    reg = REGIMES[w.regime]
+    bounds, sel, _, k_cl, k_bg = _clustered_plan(w)
+    sizes = np.diff(bounds)
+    s_items = int(sizes[sel].sum())
+    c = w.classes
+    q = reg.purity + (1 - reg.purity) / c
+    r = (1 - reg.purity) / c
+    h = -(q * math.log2(q) + ((c - 1) * r * math.log2(r) if r > 0 else 0.0))
+    lower = log2_binom(s_items, k_cl) + log2_binom(w.n - s_items, k_bg) + w.k * h
+    if idx is None:
+        idx, _ = w.generate()
+    blocks_hit = int(np.unique(np.searchsorted(bounds, idx, side="right") - 1).size)
+    nsel = int(sel.sum())
+    z = (log2_binom(sizes.size, nsel) + blocks_hit * math.log2(c)
+         + nsel * math.log2(reg.block_max - reg.block_min + 1))
+    return {"lower_bits": lower, "two_part_bits": lower + z, "label_bits_per_item": h,
+            "selected_blocks": nsel, "blocks_with_items": blocks_hit}
 
 
 # --------------------------------------------------------------------------- real

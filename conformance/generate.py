@@ -28,13 +28,13 @@ from pathlib import Path
 from conformance.runner import classes_sha256, content_sha256
 
 HERE = Path(__file__).resolve().parent
-SPEC_VERSION = "1.1"
+SPEC_VERSION = "1.2"
 
 MAGIC = b"\x89PLD\r\n\x1a\n"
 T_CLASS, T_INDEX, T_LABEL, T_META = 0x0001, 0x0002, 0x0003, 0x8001
 ZSTD = 0x01
 INDEX_NAMES = {0: "bitmap", 1: "varint", 2: "runs", 3: "rice", 4: "adaptive"}
-LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle", 3: "rans", 4: "adaptive"}
+LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle", 3: "rans", 4: "adaptive", 5: "adaptive-gap"}
 INLINE_MAX = 64  # items; larger vectors list only content_sha256
 
 # ================================================================ primitives
@@ -430,6 +430,43 @@ def s_adaptive_labels(labels, C, **kw):
     return adaptive_labels_coder(labels, C, **kw).finish()
 
 
+def adaptive_gap_labels_coder(labels, C, indices, *, full=()):
+    """Label mode 5 (format 1.2, SPEC.md "Label mode 5: adaptive-gap"): mode 4 with the
+    same flag in context min(run, 3)*16 + b and the back flag in 64 + b, where
+    b = min(bitlen(i_j - i_(j-1)) - 1, 15); tree nodes from 80."""
+    W = (C - 1).bit_length()
+    rc = RangeCoder(80 + (1 << W))
+    prev = back = -1
+    run = 0
+    for i, lab in enumerate(labels):
+        if i > 0:
+            b = min((indices[i] - indices[i - 1]).bit_length() - 1, 15)
+            same = int(lab == prev and i not in full)
+            rc.bit(min(run, 3) * 16 + b, same)
+            if same:
+                run += 1
+                continue
+            if back >= 0:
+                is_back = int(lab == back and i not in full)
+                rc.bit(64 + b, is_back)
+                if is_back:
+                    back, prev, run = prev, back, 0
+                    continue
+        node = 1
+        for bit_pos in range(W - 1, -1, -1):
+            bit = (lab >> bit_pos) & 1
+            rc.bit(80 + node, bit)
+            node = 2 * node + bit
+        back, prev, run = prev, lab, 0
+    return rc
+
+
+def s_adaptive_gap_labels(labels, C, indices, **kw):
+    if not labels:
+        return b""
+    return adaptive_gap_labels_coder(labels, C, indices, **kw).finish()
+
+
 RANS_L = 1 << 31
 RANS_LANES = 4
 
@@ -564,7 +601,12 @@ def build(idx, lab, N, C, *, imode=1, lmode=0, iz=None, lz=None, ibody=None, lbo
     overrides header fields; sec_over = {section position: {section() kwargs}}."""
     idx, lab = list(idx), list(lab)
     raw_i = INDEX_WRITERS[imode](idx, N) if ibody is None else ibody
-    raw_l = LABEL_WRITERS[lmode](lab, C) if lbody is None else lbody
+    if lbody is not None:
+        raw_l = lbody
+    elif lmode == 5:                     # the one label mode whose contexts read the indices
+        raw_l = s_adaptive_gap_labels(lab, C, idx)
+    else:
+        raw_l = LABEL_WRITERS[lmode](lab, C)
     parts = []  # (type, mode, flags, body)
     if names is not None:
         parts.append((T_CLASS, 0, *wrap(class_table(names), cz)))
@@ -632,23 +674,29 @@ def n(vid, comment, spec, rule, error, data, *, flags=(), alternatives=None):
 
 
 def _flags(flags, data):
-    """The given flags, with Format11 added for a file that uses a 1.1 stream mode."""
+    """The given flags, with Format11 (Format12) added for a file that uses a stream mode
+    added in format 1.1 (1.2)."""
     flags = list(flags)
-    if format_of(data) == "1.1" and "Format11" not in flags:
-        flags.append("Format11")
+    tag = {"1.1": "Format11", "1.2": "Format12"}.get(format_of(data))
+    if tag and tag not in flags:
+        flags.append(tag)
     return flags
 
 
 def format_of(data: bytes) -> str:
-    """"1.1" when an index or label stream section uses a mode added in format 1.1 (a 1.0
-    decoder rejects such a file as an unknown mode), else "1.0"."""
+    """The newest format whose stream modes the file uses: "1.2" for label mode 5, "1.1"
+    for index or label modes 3 and 4 (an older decoder rejects such a file as an unknown
+    mode), else "1.0"."""
     pos = 88
+    found = "1.0"
     while pos + 12 <= len(data):
         stype, mode, _, length = struct.unpack_from("<HBBI", data, pos)
+        if stype == T_LABEL and mode == 5:
+            return "1.2"
         if stype in (T_INDEX, T_LABEL) and mode in (3, 4):
-            return "1.1"
+            found = "1.1"
         pos += 12 + length
-    return "1.0"
+    return found
 
 
 # ---------------------------------------------------------------- base task
@@ -668,8 +716,10 @@ def base(**kw):
 def define_valid():
     Z = "raw"
     # -- the worked example of SPEC.md, byte for byte
+    # (SPEC.md 1.2 writes Version_Minor 2 there; the other vectors keep minor 1, which every
+    # decoder accepts as well: y_minor_0 and y_minor_9 cover the other values)
     y("y_spec_example", "the worked example of SPEC.md", "Worked example", IDX, LAB, 20, 3,
-      names=NAMES, meta={"task": "demo"}, flags=["SpecExample"])
+      names=NAMES, meta={"task": "demo"}, hdr={"minor": 2}, flags=["SpecExample"])
 
     # -- every index mode and every label mode, raw and Zstd-wrapped (format 1.0 modes)
     idx = [0, 1, 2, 3, 7, 8, 15, 31, 32, 33, 34, 62]
@@ -1506,6 +1556,96 @@ def define_implementation_defined_11():
       error="LimitError", rule="class-count-limit", flags=["Format11", "Limits", "EdgeC"])
 
 
+# ================================================================ format 1.2 (label mode 5)
+
+SPEC12_HEX = "00256d31303f"      # "Label mode 5: adaptive-gap", worked example
+
+
+def define_valid_12():
+    F = ["Format12"]
+    got = s_adaptive_gap_labels(LAB11, 3, IDX11).hex()
+    if got != SPEC12_HEX:
+        raise AssertionError(f"adaptive-gap worked example: SPEC.md has {SPEC12_HEX}, "
+                             f"the generator writes {got}")
+    y("y_spec12_adaptive_gap", "the adaptive-gap label worked example of SPEC.md (N = 32, "
+      "indices 2 3 7 20 21 22, C = 3, labels 0 0 1 0 2 0) with rice indices",
+      "Label mode 5: adaptive-gap", IDX11, LAB11, 32, 3, imode=3, lmode=5,
+      flags=F + ["SpecExample"])
+    # -- with every index mode (the contexts come from the decoded indices, whatever their
+    #    mode), raw and Zstd-wrapped
+    idx = [0, 1, 2, 3, 7, 8, 15, 31, 32, 33, 34, 62]
+    lab = [1, 1, 1, 0, 3, 3, 2, 0, 0, 1, 2, 3]
+    for im, iz, lz in ((0, 0, 0), (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 0, 0), (4, 1, 1)):
+        tag = f"{INDEX_NAMES[im]}{'_zstd' if iz else ''}_adaptive_gap{'_zstd' if lz else ''}"
+        y(f"y_{tag}", f"index mode {INDEX_NAMES[im]}{' (Zstd)' if iz else ''}, label mode "
+          f"adaptive-gap{' (Zstd)' if lz else ''}", "Label mode 5: adaptive-gap", idx, lab, 63,
+          4, imode=im, lmode=5, iz="raw" if iz else None, lz="raw" if lz else None,
+          flags=F + ["ModeMatrix"])
+    y("y_k0_adaptive_gap", "k = 0: an empty adaptive-gap stream", "Label mode 5: adaptive-gap",
+      [], [], 10, 5, imode=3, lmode=5, flags=F + ["EdgeK"])
+    y("y_k1_adaptive_gap", "k = 1: the first label codes no flag and has no gap bucket",
+      "Label mode 5: adaptive-gap", [7], [4], 10, 5, imode=3, lmode=5, flags=F + ["EdgeK"])
+    y("y_c1_adaptive_gap", "C = 1: W = 0, only same flags, one per gap bucket",
+      "Label mode 5: adaptive-gap", [0, 1, 3, 7, 15, 31], [0] * 6, 32, 1, imode=3, lmode=5,
+      flags=F + ["EdgeC"])
+    # gaps 1, 2, 4, ..., 2^20 (buckets 0..15, then capped at 15), labels that repeat,
+    # return (back flag) and change, so every context kind is used
+    gidx = [0]
+    for e in range(21):
+        gidx.append(gidx[-1] + (1 << e))
+    glab = [(j // 3) % 2 if j % 5 else (j * 7) % 11 for j in range(len(gidx))]
+    y("y_adaptive_gap_every_bucket", "gaps 1, 2, 4, ..., 2^20: every gap bucket, 15 capped "
+      "six times; same, back and full-coded labels (C = 11)", "Label mode 5: adaptive-gap",
+      gidx, glab, gidx[-1] + 1, 11, imode=4, lmode=5, flags=F + ["Unusual"])
+    n40 = 2**40
+    y("y_adaptive_gap_max_gap", "N = 2^40: indices 0 and N-1 (gap 2^40 - 1, bucket 15)",
+      "Label mode 5: adaptive-gap", [0, n40 - 1], [1, 1], n40, 2, imode=3, lmode=5,
+      flags=F + ["EdgeN", "MaxGap"])
+    blocks = [b * 1000 + j for b in range(8) for j in range(0, 300, 3)]
+    blab = [(b * 37) % 101 if j % 23 else (b * 11 + j) % 101 for b in range(8) for j in range(100)]
+    y("y_adaptive_gap_blocks", "synset-like blocks: 8 blocks of 100 kept items (gap 3 inside, "
+      "~700 between), one class per block with outliers, C = 101",
+      "Label mode 5: adaptive-gap", blocks, blab, 8000, 101, imode=4, lmode=5, flags=F)
+
+
+def define_invalid_12():
+    ag = "Label mode 5: adaptive-gap"
+    rcs = "Binary range coder"
+    good = s_adaptive_gap_labels(LAB11, 3, IDX11)
+
+    def b12(**kw):
+        return build(IDX11, LAB11, 32, 3, imode=3, lmode=5, **kw)
+    n("n_adaptive_gap_ge_c", "adaptive-gap: label 4 coded in full as 3 with C = 3", ag,
+      "label-lt-c", "FormatError",
+      b12(lbody=s_adaptive_gap_labels([0, 0, 1, 0, 3, 0], 3, IDX11)))
+    n("n_adaptive_gap_full_eq_prev", "adaptive-gap: label 1 coded in full (same = 0) as the "
+      "previous label", ag, "adaptive-canonical", "FormatError",
+      b12(lbody=s_adaptive_gap_labels(LAB11, 3, IDX11, full={1})))
+    n("n_adaptive_gap_full_eq_back", "adaptive-gap: label 3 coded in full (back = 0) as the "
+      "label before the run", ag, "adaptive-canonical", "FormatError",
+      b12(lbody=s_adaptive_gap_labels(LAB11, 3, IDX11, full={3})))
+    n("n_adaptive_gap_first_byte", "adaptive-gap: first range-coder byte 0x80", rcs,
+      "rc-first-byte", "FormatError", b12(lbody=b"\x80" + good[1:]))
+    n("n_adaptive_gap_unconsumed_byte", "adaptive-gap: a byte after the output", rcs,
+      "rc-unconsumed", "FormatError", b12(lbody=good + b"\x00"))
+    n("n_adaptive_gap_trunc", "adaptive-gap: last range-coder byte missing", ag,
+      "stream-truncated", "TruncatedError", b12(lbody=good[:-1]))
+    n("n_adaptive_gap_k0_nonempty", "adaptive-gap: k = 0 with a 5-byte stream", ag,
+      "empty-stream", "FormatError", build([], [], 32, 3, imode=3, lmode=5, lbody=bytes(5)))
+    # a valid mode 5 stream of other indices: the same bytes decode against the payload's
+    # own indices to other contexts, which the end-of-stream checks reject
+    # (with gaps 1, 2, 4 repeating: a constant gap would only rename the contexts, and
+    # renamed contexts adapt identically)
+    oidx = [sum((1, 2, 4)[j % 3] for j in range(i)) for i in range(120)]
+    other = s_adaptive_gap_labels([0, 0, 1] * 40, 2, oidx)
+    n("n_adaptive_gap_other_indices", "adaptive-gap: labels coded against other indices "
+      "(gaps 1, 2, 4 repeating) in a payload whose indices are consecutive: the decoder "
+      "follows other contexts and fails a range-coder end check or the checksum", ag,
+      "adaptive-canonical", "FormatError", build(list(range(120)), [0, 0, 1] * 40, 1200, 2,
+                                            imode=3, lmode=5, lbody=other),
+      alternatives=["TruncatedError", "ChecksumError"])
+
+
 # ================================================================ output
 
 
@@ -1517,6 +1657,8 @@ def collect() -> list[dict]:
     define_valid_11()
     define_invalid_11()
     define_implementation_defined_11()
+    define_valid_12()
+    define_invalid_12()
     return list(VECTORS)
 
 
@@ -1534,6 +1676,8 @@ NOTES = {
     "Limits": "At a limit of SPEC.md.",
     "Format11": "Uses a stream mode added in format 1.1 (a 1.0 decoder rejects it as an "
                 "unknown mode); also given by the entry's `format`.",
+    "Format12": "Uses label mode 5 adaptive-gap, added in format 1.2 (a 1.0 or 1.1 decoder "
+                "rejects it as an unknown mode); also given by the entry's `format`.",
 }
 
 

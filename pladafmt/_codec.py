@@ -101,13 +101,16 @@ def _candidates(table, spec, kind, applicable):
     return [(m, suffix == "zstd")]
 
 
-def _smallest_stream(cands, values, size, zstd_level):
-    """Encode with every candidate; keep the smallest body (ties: lower mode id, raw)."""
+def _smallest_stream(cands, values, size, zstd_level, indices=None):
+    """Encode with every candidate; keep the smallest body (ties: lower mode id, raw).
+
+    `indices` goes to the label modes whose contexts read them (Mode.needs_indices)."""
     best = None
     raws = {}
     for mode, use_zstd in cands:
         if mode.id not in raws:
-            raws[mode.id] = mode.encode(values, size)
+            raws[mode.id] = (mode.encode(values, size, indices) if mode.needs_indices
+                             else mode.encode(values, size))
         body = zstd_wrap(raws[mode.id], zstd_level) if use_zstd else raws[mode.id]
         key = (len(body), mode.id, use_zstd)
         if best is None or key < best[0]:
@@ -220,7 +223,7 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
     sections.append(_section(K.SECTION_INDEX_STREAM, mode.id, flags, body))
     mode, flags, body = _smallest_stream(
         _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,
-        zstd_level)
+        zstd_level, idx)
     sections.append(_section(K.SECTION_LABEL_STREAM, mode.id, flags, body))
 
     if metadata is not None:
@@ -428,8 +431,8 @@ def _second_thread():
         return _POOL[0]
 
 
-def _run_job(mode, raw, size, count, dtype):
-    values = mode.decode(raw, size, count)
+def _run_job(mode, raw, size, count, dtype, indices=None):
+    values = mode.decode(raw, size, count, indices) if mode.needs_indices else mode.decode(raw, size, count)
     return values, _crc_of(values, dtype)
 
 
@@ -439,8 +442,12 @@ def _decode_streams(index_job, label_job, count):
     The kernels release the GIL (nogil), and so does zlib.crc32, so the index and label
     streams, which are independent, decode on two threads when the payload is large
     enough to gain. Errors are reported as if decoded in order: an index-stream error
-    wins over a label-stream error.
+    wins over a label-stream error. A label mode whose contexts read the indices
+    (Mode.needs_indices) decodes after the index stream, on the calling thread.
     """
+    if label_job[0].needs_indices:
+        indices = _run_job(*index_job, "<u8")
+        return indices, _run_job(*label_job, "<u4", indices[0])
     if count < PARALLEL_MIN_ITEMS or (os.cpu_count() or 1) < 2:
         return _run_job(*index_job, "<u8"), _run_job(*label_job, "<u4")
     future = _second_thread().submit(_run_job, *label_job, "<u4")

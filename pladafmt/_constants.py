@@ -2,7 +2,7 @@
 
 MAGIC = b"\x89PLD\r\n\x1a\n"          # PNG-style: high bit, CR LF, ^Z, LF
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 1                        # what this encoder writes; decoders accept any minor
+FORMAT_MINOR = 2                        # what this encoder writes; decoders accept any minor
 HEADER_SIZE = 88
 SECTION_HEADER_SIZE = 12
 

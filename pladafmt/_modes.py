@@ -1,12 +1,15 @@
 """The stream-mode tables of SPEC.md, once, as data: Section_Mode id -> implementation."""
 from collections import namedtuple
 
-from . import _adaptive, _adaptive_labels, _bitmap, _huffman, _packed, _rans, _rice, _varint
+from . import _adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _huffman, _packed, _rans, _rice, _varint
 
 # encode(values, size) -> bytes; decode(raw uint8 array, size, count) -> int64 array;
 # bound(size, count) -> the largest raw body a valid stream can have.
 # For index modes size = pool_size; for label modes size = class_count.
-Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin")
+# needs_indices: a label mode whose contexts read the kept indices; its encode, decode
+# and twins take them as one more argument, and it decodes after the index stream.
+Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
+                          "needs_indices", defaults=(False,))
 
 INDEX_MODE_TABLE = {
     0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
@@ -31,7 +34,7 @@ LABEL_MODE_TABLE = {
 def _register(table, module):
     table[module.MODE_ID] = Mode(module.MODE_ID, module.NAME, module.MIN_MINOR, module.encode,
                                  module.decode, module.raw_size_bound, module.encode_twin,
-                                 module.decode_twin)
+                                 module.decode_twin, getattr(module, "NEEDS_INDICES", False))
 
 
 def mode_by_name(table, name):
@@ -46,3 +49,5 @@ _register(INDEX_MODE_TABLE, _rice)
 _register(INDEX_MODE_TABLE, _adaptive)
 _register(LABEL_MODE_TABLE, _rans)
 _register(LABEL_MODE_TABLE, _adaptive_labels)
+# Format 1.2: labels with index-gap contexts (SPEC.md "Label mode 5: adaptive-gap").
+_register(LABEL_MODE_TABLE, _adaptive_gap_labels)

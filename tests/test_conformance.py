@@ -202,6 +202,14 @@ REFERENCE_REASONS = {
     'n_adaptive_labels_unconsumed_byte': 'adaptive labels: unconsumed bytes: expected 6 by',
     'n_adaptive_labels_trunc': 'adaptive labels: stream ends inside label 3: nee',
     'n_adaptive_labels_k0_nonempty': 'label_stream adaptive: length expected <= 0 for',
+    'n_adaptive_gap_ge_c': 'adaptive-gap labels: label 4 must be < class_count 3',
+    'n_adaptive_gap_full_eq_prev': 'adaptive-gap labels: label 1 coded in full must diff',
+    'n_adaptive_gap_full_eq_back': 'adaptive-gap labels: label 3 coded in full must diff',
+    'n_adaptive_gap_first_byte': 'adaptive-gap labels: first byte must be 0, got 0x80',
+    'n_adaptive_gap_unconsumed_byte': 'adaptive-gap labels: unconsumed bytes: expected 6 by',
+    'n_adaptive_gap_trunc': 'adaptive-gap labels: stream ends inside label 3: nee',
+    'n_adaptive_gap_k0_nonempty': 'label_stream adaptive-gap: length expected <= 0 for',
+    'n_adaptive_gap_other_indices': 'adaptive-gap labels: label 9 coded in full must diff',
     'n_rans_zstd_fcs_over_bound': 'label_stream rans: Zstd Frame_Content_Size expec',
     'n_trunc_rice_zstd_frame': 'index_stream rice: Zstd frame invalid: decompres',
     'n_runs_run_after_last_index': 'index_stream runs: run at byte 6 runs past the e',
@@ -237,9 +245,23 @@ def test_format_11_vectors():
     assert all("Format11" in v["flags"] for v in v11)
 
 
+def test_format_12_vectors():
+    """Label mode 5 has must-decode files after every index mode, raw and Zstd-wrapped,
+    and a must-reject file per rule it can break."""
+    v12 = [v for v in VECTORS if v["format"] == "1.2"]
+    valid = [v for v in v12 if v["result"] == "valid"]
+    assert {v["expected"]["label_mode"] for v in valid} == {"adaptive-gap", "adaptive-gap+zstd"}
+    assert {v["expected"]["index_mode"].split("+")[0] for v in valid} == {
+        "bitmap", "varint", "runs", "rice", "adaptive"}
+    assert {v["rule"] for v in v12 if v["result"] == "invalid"} >= {
+        "label-lt-c", "adaptive-canonical", "rc-first-byte", "rc-unconsumed",
+        "stream-truncated", "empty-stream"}
+    assert all("Format12" in v["flags"] for v in v12)
+
+
 def test_twin_decoders_agree_on_format_11_vectors(monkeypatch):
-    """The pure-Python twins of the 1.1 modes give the same values, or the same error and
-    message, as the Numba kernels on every 1.1 vector."""
+    """The pure-Python twins of the 1.1 and 1.2 modes give the same values, or the same
+    error and message, as the Numba kernels on every 1.1 and 1.2 vector."""
     from pladafmt import _modes
 
     def outcome(data):
@@ -249,15 +271,17 @@ def test_twin_decoders_agree_on_format_11_vectors(monkeypatch):
             return type(exc).__name__, str(exc)
         return "decoded", p.indices.tolist(), p.labels.tolist()
 
-    v11 = [v for v in VECTORS if v["format"] == "1.1"]
+    v11 = [v for v in VECTORS if v["format"] in ("1.1", "1.2")]
     files = [(SUITE / "vectors" / v["file"]).read_bytes() for v in v11]
     kernel = [outcome(d) for d in files]
     for table in (_modes.INDEX_MODE_TABLE, _modes.LABEL_MODE_TABLE):
-        for mid in (3, 4):
-            mode = table[mid]
+        for mid in (3, 4, 5):
+            mode = table.get(mid)
+            if mode is None:
+                continue
             monkeypatch.setitem(table, mid, mode._replace(
-                decode=lambda raw, size, count, tw=mode.decode_twin:
-                np.asarray(tw(bytes(raw), size, count), dtype=np.int64)))
+                decode=lambda raw, size, count, *ctx, tw=mode.decode_twin:
+                np.asarray(tw(bytes(raw), size, count, *ctx), dtype=np.int64)))
     twin = [outcome(d) for d in files]
     assert [(v["id"], t) for v, k, t in zip(v11, kernel, twin) if k != t] == []
 

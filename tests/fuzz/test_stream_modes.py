@@ -38,11 +38,25 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
 
 
+def gap_context(count):
+    """A fixed index sequence for label modes whose contexts read the indices: gaps 1,
+    2^7, 2^14, 2^0, ... (every few gap buckets, up to 2^20)."""
+    return np.cumsum(np.int64(1) << (np.arange(count, dtype=np.int64) * 7 % 21)) - 1
+
+
+def _with_context(enc, dec, twin):
+    """(values, size[, count]) functions for a mode that also takes the kept indices."""
+    return (lambda vals, size: enc(vals, size, gap_context(len(vals))),
+            lambda raw, size, count: dec(raw, size, count, gap_context(count)),
+            lambda raw, size, count: twin(raw, size, count, gap_context(count)))
+
+
 def _all_modes():
     modes = {}
     for kind, table in (("index", INDEX_MODE_TABLE), ("label", LABEL_MODE_TABLE)):
         for m in table.values():
-            modes[(kind, m.name)] = (m.encode, m.decode, m.decode_twin, m.bound)
+            fns = (m.encode, m.decode, m.decode_twin)
+            modes[(kind, m.name)] = (*(_with_context(*fns) if m.needs_indices else fns), m.bound)
     pkg = pathlib.Path(pladafmt.__file__).parent
     for f in sorted(pkg.glob("_*.py")):
         src = f.read_text(encoding="utf-8")
@@ -51,7 +65,10 @@ def _all_modes():
         mod = importlib.import_module("pladafmt." + f.stem)
         key = (mod.KIND, mod.NAME)
         if key not in modes:
-            modes[key] = (mod.encode, mod.decode, mod.decode_twin, mod.raw_size_bound)
+            fns = (mod.encode, mod.decode, mod.decode_twin)
+            if getattr(mod, "NEEDS_INDICES", False):
+                fns = _with_context(*fns)
+            modes[key] = (*fns, mod.raw_size_bound)
     return modes
 
 
