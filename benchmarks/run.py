@@ -64,6 +64,14 @@ def _ver(mod: str) -> str | None:
         return None
 
 
+def _crc_impl() -> str:
+    try:
+        from pladafmt._crc import IMPLEMENTATION
+    except Exception:  # noqa: BLE001
+        return "unknown"
+    return f"{IMPLEMENTATION} {_ver(IMPLEMENTATION) or ''}".strip()
+
+
 def environment() -> dict:
     import zstandard
     return {
@@ -78,6 +86,7 @@ def environment() -> dict:
         "zstd_library": ".".join(map(str, zstandard.ZSTD_VERSION)),
         "pyroaring": _ver("pyroaring"),
         "pladafmt": _ver("pladafmt"),
+        "crc32": _crc_impl(),
         "zstd_level": C.ZSTD_LEVEL,
         "xz_preset": 9,
     }

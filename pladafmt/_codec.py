@@ -4,7 +4,6 @@ import math
 import os
 import struct
 import threading
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _constants as K
+from ._crc import crc32
 from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PoolMismatchError,
                       TrailingDataError, TruncatedError, UnsupportedVersionError)
 from ._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
@@ -46,17 +46,23 @@ CHECKSUM_CHUNK = 1 << 20     # items per slice: hashing never copies the whole o
 
 
 def _crc_of(values, dtype):
+    dtype = np.dtype(dtype)
+    if values.dtype.kind in "iu" and values.dtype.itemsize == dtype.itemsize \
+            and values.dtype.byteorder in ("<", "=") and values.flags.c_contiguous \
+            and np.little_endian:
+        # decoded indices are non-negative int64: their bytes are already the u64 LE form
+        return struct.pack("<I", crc32(values.view(np.uint8)))
     crc = 0
     for s in range(0, len(values), CHECKSUM_CHUNK):     # never copies the whole output
-        crc = zlib.crc32(np.ascontiguousarray(values[s:s + CHECKSUM_CHUNK], dtype=dtype), crc)
+        crc = crc32(np.ascontiguousarray(values[s:s + CHECKSUM_CHUNK], dtype=dtype), crc)
     return struct.pack("<I", crc)
 
 
 def content_checksum(indices, labels):
     """CRC-32 of the indices as u64 LE, then CRC-32 of the labels as u32 LE (8 bytes).
 
-    CRC-32 rather than SHA-256: it is in every standard library and runs at ~3 GB/s
-    here against ~0.2 GB/s for SHA-256, which would otherwise dominate decode time.
+    CRC-32 rather than SHA-256: it is in every standard library and runs at 3 GB/s (zlib)
+    to 24 GB/s (isal) here against 0.2 GB/s for SHA-256, which would dominate decode time.
     """
     return _crc_of(indices, "<u8") + _crc_of(labels, "<u4")
 
@@ -126,7 +132,7 @@ def _maybe_zstd(raw, zstd_level):
 
 def _section(stype, mode_id, flags, body):
     head = SECTION.pack(stype, mode_id, flags, len(body), 0)[:8]
-    return head + struct.pack("<I", zlib.crc32(body, zlib.crc32(head))) + body
+    return head + struct.pack("<I", crc32(body, crc32(head))) + body
 
 
 def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=None,
@@ -244,7 +250,7 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
                        K.FLAG_POOL_DIGEST if pool_digest is not None else 0, 0, 0, 0,
                        pool_size, k, class_count, len(sections), pool_digest or bytes(32),
                        content_checksum(idx, lab), 0)[:-4]
-    return head + struct.pack("<I", zlib.crc32(head)) + b"".join(sections)
+    return head + struct.pack("<I", crc32(head)) + b"".join(sections)
 
 
 # ==== decode ======================================================================
@@ -287,7 +293,7 @@ def _read_header(buf, max_pool_size, max_items):
         raise TruncatedError(f"header: expected {K.HEADER_SIZE} bytes, got {n}")
     (_, major, minor, flags, reserved, required, optional, pool_size, count, class_count,
      section_count, digest, checksum, crc) = HEADER.unpack_from(buf, 0)
-    actual = zlib.crc32(buf[:K.HEADER_SIZE - 4])
+    actual = crc32(buf[:K.HEADER_SIZE - 4])
     if crc != actual:
         raise ChecksumError(f"Header_CRC32: expected {crc:08x} (stored), got {actual:08x}")
     if flags & ~K.HEADER_FLAGS_KNOWN:
@@ -337,7 +343,7 @@ def _read_sections(buf, head):
             raise TruncatedError(f"section {i} Section_Length: expected <= "
                                  f"{n - pos - K.SECTION_HEADER_SIZE} (bytes left), got {length}")
         body_at = pos + K.SECTION_HEADER_SIZE
-        actual = zlib.crc32(buf[body_at:body_at + length], zlib.crc32(buf[pos:pos + 8]))
+        actual = crc32(buf[body_at:body_at + length], crc32(buf[pos:pos + 8]))
         if actual != crc:
             raise ChecksumError(f"section {i} Section_CRC32: expected {crc:08x} (stored), "
                                 f"got {actual:08x}")
@@ -439,9 +445,9 @@ def _run_job(mode, raw, size, count, dtype, indices=None):
 def _decode_streams(index_job, label_job, count):
     """Decode both streams and their content CRCs: ((indices, crc), (labels, crc)).
 
-    The kernels release the GIL (nogil), and so does zlib.crc32, so the index and label
-    streams, which are independent, decode on two threads when the payload is large
-    enough to gain. Errors are reported as if decoded in order: an index-stream error
+    The kernels release the GIL (nogil), and so does crc32 (isal's and zlib's), so the
+    index and label streams, which are independent, decode on two threads when the payload
+    is large enough to gain. Errors are reported as if decoded in order: an index-stream error
     wins over a label-stream error. A label mode whose contexts read the indices
     (Mode.needs_indices) decodes after the index stream, on the calling thread.
     """

@@ -653,3 +653,21 @@ def test_kernel_cache_is_dropped_when_any_module_changes(tmp_path):
     refresh_kernel_cache(tmp_path)
     assert not (cache / "a.k-1.py311.nbi").exists() and not (cache / "a.k-1.py311.1.nbc").exists()
     assert (cache / "a.cpython-311.pyc").exists()       # only Numba's files go
+
+
+def test_crc32_is_zlibs():
+    """pladafmt's CRC-32 (isal when installed) is exactly zlib's, seeded or not."""
+    import zlib
+
+    from pladafmt._crc import crc32
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 7, 64, 4096, 1 << 20):
+        b = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert crc32(b) == zlib.crc32(b)
+        assert crc32(b, 0xDEADBEEF) == zlib.crc32(b, 0xDEADBEEF)
+    idx = np.sort(rng.choice(2**40, 5000, replace=False))
+    lab = rng.integers(0, 1000, 5000)
+    want = struct.pack("<II", zlib.crc32(idx.astype("<u8").tobytes()),
+                       zlib.crc32(lab.astype("<u4").tobytes()))
+    assert pladafmt.content_checksum(idx, lab) == want
+    assert pladafmt.content_checksum(idx.astype(np.uint64), lab.astype(np.int32)) == want
