@@ -395,30 +395,37 @@ def s_adaptive(indices, N=None, *, gaps=None):
     return adaptive_index_coder(indices, N, gaps=gaps).finish()
 
 
-def adaptive_labels_coder(labels, C, *, full=()):
-    """Label mode 4. full: positions coded in full (step 3) whatever the flags would say,
-    to build non-canonical streams; labels >= C are coded as given (W bits)."""
+def adaptive_labels_coder(labels, C, *, full=(), indices=None):
+    """Label mode 4, or with `indices` label mode 5 (format 1.2, "Label mode 5:
+    adaptive-gap"): the same steps with the same flag split by the gap bucket
+    b = min(bitlen(i_j - i_(j-1)) - 1, 15): same in min(run, 3)*16 + b, back in 64 + b,
+    tree nodes from 80 (mode 4: same in min(run, 15), back in 16, tree from 17).
+    full: positions coded in full (step 3) whatever the flags would say, to build
+    non-canonical streams; labels >= C are coded as given (W bits)."""
     W = (C - 1).bit_length()
-    rc = RangeCoder(17 + (1 << W))
+    gap = indices is not None
+    tree = 80 if gap else 17
+    rc = RangeCoder(tree + (1 << W))
     prev = back = -1
     run = 0
     for i, lab in enumerate(labels):
         if i > 0:
+            b = min((indices[i] - indices[i - 1]).bit_length() - 1, 15) if gap else 0
             same = int(lab == prev and i not in full)
-            rc.bit(min(run, 15), same)
+            rc.bit(min(run, 3) * 16 + b if gap else min(run, 15), same)
             if same:
                 run += 1
                 continue
             if back >= 0:
                 is_back = int(lab == back and i not in full)
-                rc.bit(16, is_back)
+                rc.bit(64 + b if gap else 16, is_back)
                 if is_back:
                     back, prev, run = prev, back, 0
                     continue
         node = 1
-        for b in range(W - 1, -1, -1):
-            bit = (lab >> b) & 1
-            rc.bit(17 + node, bit)
+        for bit_pos in range(W - 1, -1, -1):
+            bit = (lab >> bit_pos) & 1
+            rc.bit(tree + node, bit)
             node = 2 * node + bit
         back, prev, run = prev, lab, 0
     return rc
@@ -430,41 +437,8 @@ def s_adaptive_labels(labels, C, **kw):
     return adaptive_labels_coder(labels, C, **kw).finish()
 
 
-def adaptive_gap_labels_coder(labels, C, indices, *, full=()):
-    """Label mode 5 (format 1.2, SPEC.md "Label mode 5: adaptive-gap"): mode 4 with the
-    same flag in context min(run, 3)*16 + b and the back flag in 64 + b, where
-    b = min(bitlen(i_j - i_(j-1)) - 1, 15); tree nodes from 80."""
-    W = (C - 1).bit_length()
-    rc = RangeCoder(80 + (1 << W))
-    prev = back = -1
-    run = 0
-    for i, lab in enumerate(labels):
-        if i > 0:
-            b = min((indices[i] - indices[i - 1]).bit_length() - 1, 15)
-            same = int(lab == prev and i not in full)
-            rc.bit(min(run, 3) * 16 + b, same)
-            if same:
-                run += 1
-                continue
-            if back >= 0:
-                is_back = int(lab == back and i not in full)
-                rc.bit(64 + b, is_back)
-                if is_back:
-                    back, prev, run = prev, back, 0
-                    continue
-        node = 1
-        for bit_pos in range(W - 1, -1, -1):
-            bit = (lab >> bit_pos) & 1
-            rc.bit(80 + node, bit)
-            node = 2 * node + bit
-        back, prev, run = prev, lab, 0
-    return rc
-
-
 def s_adaptive_gap_labels(labels, C, indices, **kw):
-    if not labels:
-        return b""
-    return adaptive_gap_labels_coder(labels, C, indices, **kw).finish()
+    return s_adaptive_labels(labels, C, indices=indices, **kw)
 
 
 RANS_L = 1 << 31

@@ -1,12 +1,14 @@
 """Near-entropy 1.x modes: index 3 "rice", index 4 "adaptive", label 3 "rans",
-label 4 "adaptive".  Round trips, kernel == twin, every rejection rule, fuzzed streams."""
+label 4 "adaptive" (and label 5 "adaptive-gap" in the fuzz cases; the rest of it is in
+tests/test_adaptive_gap.py).  Round trips, kernel == twin, every rejection rule, fuzzed
+streams."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pladafmt import _adaptive, _adaptive_labels, _rans, _rice
+from pladafmt import _adaptive, _adaptive_gap_labels, _adaptive_labels, _rans, _rice
 from pladafmt._bitio import BitWriter
 from pladafmt._errors import FormatError, PladaError, TruncatedError
 
@@ -379,20 +381,25 @@ def test_adaptive_labels_reject_bad_labels():
 # fuzz: truncations and bit flips only ever raise pladafmt errors, kernel == twin
 
 def _fuzz_cases():
+    """(module, valid stream, N or C, k, extra decode arguments)."""
     rng = np.random.default_rng(11)
     idx = np.sort(rng.choice(5000, 300, replace=False))
     lab = np.repeat(rng.integers(0, 37, 30), 10)
-    return [(_rice, _rice.encode(idx, 5000), 5000, 300),
-            (_adaptive, _adaptive.encode(idx, 5000), 5000, 300),
-            (_rans, _rans.encode(lab, 37), 37, 300),
-            (_adaptive_labels, _adaptive_labels.encode(lab, 37), 37, 300)]
+    blocks = np.cumsum(np.where(rng.random(300) < 0.1, 600, rng.integers(1, 4, 300)))
+    return [(_rice, _rice.encode(idx, 5000), 5000, 300, ()),
+            (_adaptive, _adaptive.encode(idx, 5000), 5000, 300, ()),
+            (_rans, _rans.encode(lab, 37), 37, 300, ()),
+            (_adaptive_labels, _adaptive_labels.encode(lab, 37), 37, 300, ()),
+            (_adaptive_gap_labels, _adaptive_gap_labels.encode(lab, 37, blocks), 37, 300,
+             (blocks,))]
 
 
-@pytest.mark.parametrize("case", range(4), ids=["rice", "adaptive", "rans", "adaptive-labels"])
+@pytest.mark.parametrize("case", range(5), ids=["rice", "adaptive", "rans", "adaptive-labels",
+                                                "adaptive-gap"])
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_fuzz_only_pladaf_errors(case, data):
-    mod, good, arg, k = _FUZZ[case]
+    mod, good, arg, k, ctx = _FUZZ[case]
     raw = bytearray(good)
     if data.draw(st.booleans()):
         raw = raw[: data.draw(st.integers(0, len(raw)))]
@@ -402,13 +409,13 @@ def test_fuzz_only_pladaf_errors(case, data):
             raw[p >> 3] ^= 1 << (p & 7)
     raw = bytes(raw)
     try:
-        got = mod.decode(as_raw(raw), arg, k)
+        got = mod.decode(as_raw(raw), arg, k, *ctx)
     except PladaError as e:
         with pytest.raises(type(e)) as e2:
-            mod.decode_twin(raw, arg, k)
+            mod.decode_twin(raw, arg, k, *ctx)
         assert str(e2.value) == str(e)
         return
-    assert mod.decode_twin(raw, arg, k) == got.tolist()
+    assert mod.decode_twin(raw, arg, k, *ctx) == got.tolist()
     if mod.KIND == "index":
         assert np.all(np.diff(got) > 0) and got[-1] < arg and got[0] >= 0
     else:
