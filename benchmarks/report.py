@@ -358,7 +358,6 @@ def write_figure(doc: dict, path: str) -> str:
             for m in c.get("pladafmt_index_best", {}):
                 if m not in modes:
                     modes.append(m)
-    series = cons + [f"pladafmt idx={m} (+best labels)" for m in modes]
     cmap = plt.get_cmap("tab10")
     others = [n for n in cons if n != "pladafmt auto"]
     color = {n: cmap(i % 10) for i, n in enumerate(others)}

@@ -15,7 +15,6 @@ import datetime as _dt
 import gc
 import glob
 import json
-import math
 import os
 import platform
 import re

@@ -15,7 +15,7 @@ from ._crc import crc32
 from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PoolMismatchError,
                       TrailingDataError, TruncatedError, UnsupportedVersionError)
 from ._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
-from ._leb128 import leb128_size, read_varint_twin, write_varint_twin
+from ._leb128 import read_varint_twin, write_varint_twin
 from ._zstd import zstd_unwrap, zstd_wrap
 
 HEADER = struct.Struct("<8sBBBBIIQQII32s8sI")          # 88 bytes, SPEC.md "Header"
@@ -225,7 +225,6 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
     bitmap_ok = lambda m: m.name != "bitmap" or (pool_size + 7) // 8 <= AUTO_BITMAP_MAX_BYTES
     mode, flags, body = _smallest_stream(
         _candidates(INDEX_MODE_TABLE, index_mode, "index", bitmap_ok), idx, pool_size, zstd_level)
-    index_name = _mode_string(mode, flags)
     sections.append(_section(K.SECTION_INDEX_STREAM, mode.id, flags, body))
     mode, flags, body = _smallest_stream(
         _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,

@@ -12,7 +12,6 @@ encoder's initial state L.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from numba import njit
