@@ -64,8 +64,8 @@ def encode(labels, class_count: int, indices) -> bytes:
 
 
 def decode(raw, class_count: int, count: int, indices) -> np.ndarray:
-    return al.decode_with(raw, class_count, count, _check_indices(indices, count, PladaError), LAYOUT,
-                         STREAM)
+    idx = _check_indices(indices, count, PladaError)
+    return al.decode_with(raw, class_count, count, idx, LAYOUT, STREAM)
 
 
 raw_size_bound = al.raw_size_bound     # same worst case: <= 2 flags + W tree bits per label
