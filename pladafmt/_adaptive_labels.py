@@ -262,7 +262,8 @@ def encode_with(labels, class_count: int, indices=None, layout=LAYOUT) -> bytes:
     out = np.zeros(2 * (wd + 2) * labels.size + 16, dtype=np.uint8)  # < 2 bytes per bit
     es = np.zeros(5, dtype=np.int64)
     idx = _NO_INDICES if indices is None else np.ascontiguousarray(indices, dtype=np.int64)
-    n = _encode_kernel(labels, idx, *layout, wd, rc.new_probs(_contexts(class_count, layout)), es, out)
+    probs = rc.new_probs(_contexts(class_count, layout))
+    n = _encode_kernel(labels, idx, *layout, wd, probs, es, out)
     return out[:n].tobytes()
 
 
