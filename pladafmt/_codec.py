@@ -115,8 +115,8 @@ def _smallest_stream(cands, values, size, zstd_level, indices=None):
     raws = {}
     for mode, use_zstd in cands:
         if mode.id not in raws:
-            raws[mode.id] = (mode.encode(values, size, indices) if mode.needs_indices
-                             else mode.encode(values, size))
+            ctx = (indices,) if mode.needs_indices else ()
+            raws[mode.id] = mode.encode(values, size, *ctx)
         body = zstd_wrap(raws[mode.id], zstd_level) if use_zstd else raws[mode.id]
         key = (len(body), mode.id, use_zstd)
         if best is None or key < best[0]:
@@ -437,7 +437,8 @@ def _second_thread():
 
 
 def _run_job(mode, raw, size, count, dtype, indices=None):
-    values = mode.decode(raw, size, count, indices) if mode.needs_indices else mode.decode(raw, size, count)
+    ctx = (indices,) if mode.needs_indices else ()
+    values = mode.decode(raw, size, count, *ctx)
     return values, _crc_of(values, dtype)
 
 

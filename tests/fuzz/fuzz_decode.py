@@ -121,10 +121,7 @@ def _stream_pass(data: bytes) -> None:
         size = n if sec.type == 0x0002 else c
         if mode.name == "bitmap" and size > 1 << 23:
             continue
-        # a label mode whose contexts read the indices gets a fixed index sequence with
-        # gaps from 1 to ~2^20 (every gap bucket)
-        ctx = (np.cumsum(np.int64(1) << (np.arange(k, dtype=np.int64) * 7 % 21)) - 1,) \
-            if mode.needs_indices else ()
+        ctx = (fuzzlib.gap_context(k),) if mode.needs_indices else ()
         try:
             got = mode.decode(np.frombuffer(raw, dtype=np.uint8), size, k, *ctx)
         except pladafmt.PladaError:

@@ -51,6 +51,13 @@ class Seed:
     kwargs: dict = field(default_factory=dict)
 
 
+def gap_context(count: int) -> np.ndarray:
+    """A fixed index sequence for label modes whose contexts read the kept indices
+    (Mode.needs_indices) when a stream is fuzzed on its own: gaps 1, 2^7, 2^14, 2^0, ...
+    (every few gap buckets, up to 2^20)."""
+    return np.cumsum(np.int64(1) << (np.arange(count, dtype=np.int64) * 7 % 21)) - 1
+
+
 def base_modes(kind: str) -> list[str]:
     names = pladafmt.INDEX_MODES if kind == "index" else pladafmt.LABEL_MODES
     return [str(m) for m in names]

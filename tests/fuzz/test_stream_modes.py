@@ -30,18 +30,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import pladafmt
+from fuzzlib import gap_context
 from pladafmt import PladaError
 from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE
 
 EXAMPLES = int(os.environ.get("PLADA_MUTATOR_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
-
-
-def gap_context(count):
-    """A fixed index sequence for label modes whose contexts read the indices: gaps 1,
-    2^7, 2^14, 2^0, ... (every few gap buckets, up to 2^20)."""
-    return np.cumsum(np.int64(1) << (np.arange(count, dtype=np.int64) * 7 % 21)) - 1
 
 
 def _with_context(enc, dec, twin):
