@@ -1,4 +1,5 @@
 """encode / decode / inspect: the container of SPEC.md around the stream modes."""
+import functools
 import json
 import math
 import os
@@ -510,6 +511,23 @@ def _metadata(buf, sec, budget):
     return meta
 
 
+DEFAULT_NAMES_CACHED = 4096    # class counts whose default names are built once and kept
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_class_names(class_count):
+    return tuple(map(str, range(class_count)))
+
+
+def _default_class_names(class_count):
+    """("0", "1", ...): the names when there is no class table.  Building them costs
+    ~0.3 us a name, as much as decoding a small payload, so common sizes are cached
+    (the tuple and its strings are immutable, so sharing them is safe)."""
+    if class_count <= DEFAULT_NAMES_CACHED:
+        return _cached_class_names(class_count)
+    return tuple(map(str, range(class_count)))
+
+
 def _as_buffer(data):
     if isinstance(data, np.ndarray):
         data = data.tobytes()
@@ -552,7 +570,7 @@ def decode(data, *, pool_digest=None, max_pool_size=K.DEFAULT_MAX_POOL_SIZE,
     if K.SECTION_CLASS_TABLE in seen:
         classes = _class_table(buf, seen[K.SECTION_CLASS_TABLE], head.class_count, budget)
     else:
-        classes = tuple(str(i) for i in range(head.class_count))
+        classes = _default_class_names(head.class_count)
     meta = _metadata(buf, seen[K.SECTION_METADATA], budget) if K.SECTION_METADATA in seen else {}
 
     actual = icrc + lcrc

@@ -441,111 +441,99 @@ def _read_table_kernel(raw, class_count, symbols, freqs, info):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _word(raw, o):
-    """The 32-bit little-endian word at byte offset o."""
-    return (np.int64(raw[o]) | (np.int64(raw[o + 1]) << 8) | (np.int64(raw[o + 2]) << 16)
-            | (np.int64(raw[o + 3]) << 24))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _find(slot, lut, cum, d, use_lut):
-    """The table entry j with cum[j] <= slot < cum[j + 1]."""
+def _entry(slot, symlut, fblut, symbols, freqs, cum, use_lut):
+    """(symbol, freq << 32 | slot - cum) of the table entry j with cum[j] <= slot <
+    cum[j + 1]: one lookup in the packed tables, or a bisection of cum."""
     if use_lut:
-        return np.int64(lut[slot])
+        return np.int64(symlut[slot]), fblut[slot]
     lo = 0
-    hi = d
+    hi = cum.shape[0]
     while hi - lo > 1:                       # largest j with cum[j] <= slot
         mid = (lo + hi) >> 1
         if cum[mid] <= slot:
             lo = mid
         else:
             hi = mid
-    return np.int64(lo)
+    return symbols[lo], (freqs[lo] << 32) | (slot - cum[lo])
 
 
 @njit(cache=True, nogil=True)
-def _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info):
-    """4-lane rANS decode from byte offset start (word area, >= 8 words).  lut: slot ->
-    table entry, or an empty array to bisect cum instead.  Returns 0, or 1 truncated
-    (info[0] = label), 2 unconsumed words (info[0] = used, info[1] = words), 3 final state
-    (info[0] = lane, info[2] = state), 4 initial state (info[0] = lane)."""
-    nwords = (raw.shape[0] - start) >> 2
+def _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, info):
+    """4-lane rANS decode of the word area (uint32, >= 8 words).  symlut/fblut: slot ->
+    symbol and slot -> freq << 32 | (slot - cum), or empty arrays to bisect cum instead.
+    Returns 0, or 1 truncated (info[0] = label), 2 unconsumed words (info[0] = used,
+    info[1] = words), 3 final state (info[0] = lane, info[2] = state), 4 initial state
+    (info[0] = lane)."""
+    nwords = words.shape[0]
     xs = np.empty(RANS_LANES, dtype=np.int64)
     for lane in range(RANS_LANES):
-        x = _word(raw, start + 8 * lane) | (_word(raw, start + 8 * lane + 4) << 32)
+        x = np.int64(words[2 * lane]) | (np.int64(words[2 * lane + 1]) << 32)
         if x < RANS_L:                       # also catches x >= 2^63 (negative int64)
             info[0] = lane
             return 4
         xs[lane] = x
     wp = STATE_WORDS
     mask = (np.int64(1) << precision) - 1
-    use_lut = lut.shape[0] > 0
-    d = freqs.shape[0]
+    low = np.int64(WORD_MASK)
+    use_lut = symlut.shape[0] > 0
     x0 = xs[0]
     x1 = xs[1]
     x2 = xs[2]
     x3 = xs[3]
-    # groups of 4 labels, one per lane: the four chains are independent, so the CPU
-    # overlaps their lookups and multiplies; the words are read in label order
+    # Groups of 4 labels, one per lane, while 4 more words surely exist (so no group
+    # checks for truncation).  The four chains are independent, so the CPU overlaps their
+    # lookups and multiplies; the words are read in label order.
     ngroups = count >> 2
-    for g in range(ngroups):
+    g = 0
+    while g < ngroups and wp + RANS_LANES <= nwords:
         i = g << 2
         s0 = x0 & mask
         s1 = x1 & mask
         s2 = x2 & mask
         s3 = x3 & mask
-        j0 = _find(s0, lut, cum, d, use_lut)
-        j1 = _find(s1, lut, cum, d, use_lut)
-        j2 = _find(s2, lut, cum, d, use_lut)
-        j3 = _find(s3, lut, cum, d, use_lut)
-        out[i] = symbols[j0]
-        out[i + 1] = symbols[j1]
-        out[i + 2] = symbols[j2]
-        out[i + 3] = symbols[j3]
-        x0 = freqs[j0] * (x0 >> precision) + s0 - cum[j0]
-        x1 = freqs[j1] * (x1 >> precision) + s1 - cum[j1]
-        x2 = freqs[j2] * (x2 >> precision) + s2 - cum[j2]
-        x3 = freqs[j3] * (x3 >> precision) + s3 - cum[j3]
+        y0, e0 = _entry(s0, symlut, fblut, symbols, freqs, cum, use_lut)
+        y1, e1 = _entry(s1, symlut, fblut, symbols, freqs, cum, use_lut)
+        y2, e2 = _entry(s2, symlut, fblut, symbols, freqs, cum, use_lut)
+        y3, e3 = _entry(s3, symlut, fblut, symbols, freqs, cum, use_lut)
+        out[i] = y0
+        out[i + 1] = y1
+        out[i + 2] = y2
+        out[i + 3] = y3
+        x0 = (e0 >> 32) * (x0 >> precision) + (e0 & low)
+        x1 = (e1 >> 32) * (x1 >> precision) + (e1 & low)
+        x2 = (e2 >> 32) * (x2 >> precision) + (e2 & low)
+        x3 = (e3 >> 32) * (x3 >> precision) + (e3 & low)
         if x0 < RANS_L:
-            if wp >= nwords:
-                info[0] = i
-                return 1
-            x0 = (x0 << 32) | _word(raw, start + 4 * wp)
+            x0 = (x0 << 32) | np.int64(words[wp])
             wp += 1
         if x1 < RANS_L:
-            if wp >= nwords:
-                info[0] = i + 1
-                return 1
-            x1 = (x1 << 32) | _word(raw, start + 4 * wp)
+            x1 = (x1 << 32) | np.int64(words[wp])
             wp += 1
         if x2 < RANS_L:
-            if wp >= nwords:
-                info[0] = i + 2
-                return 1
-            x2 = (x2 << 32) | _word(raw, start + 4 * wp)
+            x2 = (x2 << 32) | np.int64(words[wp])
             wp += 1
         if x3 < RANS_L:
-            if wp >= nwords:
-                info[0] = i + 3
-                return 1
-            x3 = (x3 << 32) | _word(raw, start + 4 * wp)
+            x3 = (x3 << 32) | np.int64(words[wp])
             wp += 1
+        g += 1
     xs[0] = x0
     xs[1] = x1
     xs[2] = x2
     xs[3] = x3
-    for i in range(ngroups << 2, count):     # the last < 4 labels: lanes 0, 1, 2
+    # the rest one label at a time, checking every word read: near the end of the word
+    # area, and the last < 4 labels (lanes 0, 1, 2)
+    for i in range(g << 2, count):
         lane = i & (RANS_LANES - 1)
         x = xs[lane]
         slot = x & mask
-        j = _find(slot, lut, cum, d, use_lut)
-        out[i] = symbols[j]
-        x = freqs[j] * (x >> precision) + slot - cum[j]
+        y, e = _entry(slot, symlut, fblut, symbols, freqs, cum, use_lut)
+        out[i] = y
+        x = (e >> 32) * (x >> precision) + (e & low)
         if x < RANS_L:
             if wp >= nwords:
                 info[0] = i
                 return 1
-            x = (x << 32) | _word(raw, start + 4 * wp)
+            x = (x << 32) | np.int64(words[wp])
             wp += 1
         xs[lane] = x
     info[0] = wp
@@ -561,12 +549,15 @@ def _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, 
 
 
 @njit(cache=True, nogil=True)
-def _build_lut(freqs, lut):
+def _build_luts(symbols, freqs, symlut, fblut):
+    """Per slot: its symbol, and its entry's freq << 32 | (slot - cum)."""
     s = 0
     for j in range(freqs.shape[0]):
-        for t in range(freqs[j]):
-            lut[s + t] = j
-        s += freqs[j]
+        f = freqs[j]
+        for t in range(f):
+            symlut[s + t] = symbols[j]
+            fblut[s + t] = (f << 32) | t
+        s += f
 
 
 _FIELD = ("precision", "symbol_count_minus_1", "rs", "rf", "symbol gap", "frequency")
@@ -599,12 +590,16 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
                              f"{STATE_WORDS} words, {body // 4} left")
     cum = np.cumsum(freqs) - freqs
     if precision <= LUT_MAX_P and (1 << precision) <= 4 * count + 4096:
-        lut = np.empty(1 << precision, dtype=np.int32)
-        _build_lut(freqs, lut)
+        symlut = np.empty(1 << precision, dtype=np.int32)
+        fblut = np.empty(1 << precision, dtype=np.int64)
+        _build_luts(symbols, freqs, symlut, fblut)
     else:
-        lut = np.empty(0, dtype=np.int32)
+        symlut = np.empty(0, dtype=np.int32)
+        fblut = np.empty(0, dtype=np.int64)
+    # an aligned, native-order copy of the word area: one load per word in the kernel
+    words = np.frombuffer(raw, dtype="<u4", count=body // 4, offset=start).astype(np.uint32)
     out = np.empty(count, dtype=np.int64)
-    st = _decode_kernel(raw, start, precision, symbols, freqs, cum, lut, count, out, info)
+    st = _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, info)
     if st == 1:
         raise _truncated_label_error(int(info[0]))
     if st == 2:

@@ -316,24 +316,29 @@ for _i in range(64):
     _DEBRUIJN_CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _peek64(words, p):
     """The 64 stream bits starting at bit p (zeros past the end)."""
-    wi = p >> 6
-    sh = np.uint64(p & 63)
+    # unsigned index arithmetic: no negative-index wraparound code in the hot loop
+    wi = np.uint64(p) >> np.uint64(6)
+    sh = np.uint64(p) & np.uint64(63)
     # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
-    return (words[wi] >> sh) | ((words[wi + 1] << (np.uint64(63) - sh)) << np.uint64(1))
+    return (words[wi] >> sh) | ((words[wi + np.uint64(1)] << (np.uint64(63) - sh))
+                                << np.uint64(1))
 
 
 @njit(cache=True, nogil=True)
 def _ctz_debruijn(v):
-    """Trailing zeros of a non-zero uint64 (de Bruijn multiplication)."""
+    """Trailing zeros of a uint64 (de Bruijn multiplication); 64 for zero, like tzcnt."""
+    if v == np.uint64(0):
+        return 64
     lsb = v & (~v + np.uint64(1))
     return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
 
 
-# LLVM's cttz is one instruction (tzcnt/bsf) instead of a multiply and a lookup; it only
-# exists compiled, so NUMBA_DISABLE_JIT=1 (the pure-Python debug mode) uses de Bruijn.
+# LLVM's cttz (numba's trailing_zeros asks for cttz(0) = 64) is one instruction (tzcnt)
+# instead of a multiply and a lookup; it only exists compiled, so NUMBA_DISABLE_JIT=1 (the
+# pure-Python debug mode) uses de Bruijn.
 try:
     from numba import config as _numba_config
     from numba.cpython.unsafe.numbers import trailing_zeros as _cttz
@@ -344,76 +349,88 @@ except ImportError:                                        # pragma: no cover
 
 @njit(cache=True, nogil=True)
 def _decode_fast(words, total_bits, pool_size, count, out):
-    p = 0
+    """True and out filled if the stream is valid; False on any doubt (see above).
+
+    v caches the stream bits from bit p = base + 63 - avail on: avail of them, taken from
+    one 64-bit peek of which the top bit is ignored, so that a gap uses at most 63 bits and
+    v moves on with one shift (the critical path is tzcnt -> add -> shift).  Bits of v
+    above avail may be stale; they never matter, because any gap that would reach them
+    fails `used <= avail` and reloads.  Range checks run per block: within a block a
+    fast-path gap is < 2^53, so 128 of them cannot overflow, and indices only grow, so the
+    last index of each block bounds all before it.
+    """
+    base = -63
+    avail = 0
     prev = -1
     r = 0
     mask = np.uint64(0)
     v = np.uint64(0)
-    avail = 0
-    for i in range(count):
-        if i % BLOCK_GAPS == 0:
-            v = _peek64(words, p)
-            avail = 64
-            if v & np.uint64(1):
-                p += 1
-                v >>= np.uint64(1)
-                avail -= 1
-            else:
-                r = np.int64((v >> np.uint64(1)) & np.uint64((1 << R_BITS) - 1))
-                p += 1 + R_BITS
-                v >>= np.uint64(1 + R_BITS)
-                avail -= 1 + R_BITS
-                if r > R_MAX:
-                    return False
-                mask = (np.uint64(1) << np.uint64(r)) - np.uint64(1)
-            if p > total_bits:
-                return False
-        # v caches the stream bits from p on (avail of them, zeros above): one 64-bit
-        # peek serves several short gaps
-        if v == np.uint64(0):
-            v = _peek64(words, p)
-            avail = 64
-        q = 0
-        while v == np.uint64(0):    # a run of >= 64 zeros: consumes input, so bounded
-            q += 64
-            p += 64
-            if p > total_bits:
-                return False
-            v = _peek64(words, p)
-            avail = 64
-        t = _ctz(v)
-        if t + 1 + r > avail:       # the low bits are not all cached: reload at p
-            v = _peek64(words, p)
-            avail = 64
-            t = _ctz(v)
-            if t + 1 + r > 64:      # long quotient with a large r: slow but rare
-                q += t
-                p += t + 1
-                limit = pool_size - 2 - prev
-                if q > (limit >> r):
-                    return False
-                g = (q << r) | np.int64(_peek64(words, p) & mask)
-                p += r
-                if p > total_bits or g > limit:
-                    return False
-                prev += 1 + g
-                out[i] = prev
-                v = np.uint64(0)
-                avail = 0
-                continue
-        q += t
-        limit = pool_size - 2 - prev
-        if q > (limit >> r):
+    for b0 in range(0, count, BLOCK_GAPS):
+        p = base + 63 - avail
+        if p > total_bits or prev >= pool_size:
             return False
-        g = (q << r) | np.int64((v >> np.uint64(t + 1)) & mask)
-        used = t + 1 + r
-        p += used
-        avail -= used
-        v = (v >> np.uint64(used - 1)) >> np.uint64(1)
-        if p > total_bits or g > limit:
-            return False
-        prev += 1 + g
-        out[i] = prev
+        v = _peek64(words, p)
+        base = p
+        avail = 63
+        if v & np.uint64(1):
+            v >>= np.uint64(1)
+            avail -= 1
+        else:
+            r = np.int64((v >> np.uint64(1)) & np.uint64((1 << R_BITS) - 1))
+            if r > R_MAX:
+                return False
+            v >>= np.uint64(1 + R_BITS)
+            avail -= 1 + R_BITS
+            mask = (np.uint64(1) << np.uint64(r)) - np.uint64(1)
+        r1 = r + 1
+        i = np.uint64(b0)
+        end = np.uint64(min(b0 + BLOCK_GAPS, count))
+        while i < end:
+            t = np.int64(_ctz(v))
+            used = t + r1
+            if used > avail:            # the gap is not all cached: reload at p
+                p = base + 63 - avail
+                if p > total_bits:
+                    return False
+                v = _peek64(words, p)
+                base = p
+                avail = 63
+                t = np.int64(_ctz(v))
+                used = t + r1
+                if used > 63:           # a long quotient or a large r: slow but rare
+                    q = 0
+                    while v == np.uint64(0):    # >= 64 zeros: consumes input, so bounded
+                        q += 64
+                        p += 64
+                        if p > total_bits:
+                            return False
+                        v = _peek64(words, p)
+                    t = np.int64(_ctz(v))
+                    q += t
+                    p += t + 1
+                    limit = pool_size - 2 - prev
+                    if q > (limit >> r):
+                        return False
+                    g = (q << r) | np.int64(_peek64(words, p) & mask)
+                    p += r
+                    if p > total_bits or g > limit:
+                        return False
+                    prev += 1 + g
+                    out[i] = prev
+                    v = _peek64(words, p)
+                    base = p
+                    avail = 63
+                    i += np.uint64(1)
+                    continue
+            g = (t << r) | np.int64((v >> np.uint64(t + 1)) & mask)
+            avail -= used
+            v >>= np.uint64(used)
+            prev += 1 + g
+            out[i] = prev
+            i += np.uint64(1)
+    p = base + 63 - avail
+    if p > total_bits or prev >= pool_size:
+        return False
     # exact consumption and zero padding
     if (p + 7) >> 3 != (total_bits >> 3):
         return False
