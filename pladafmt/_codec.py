@@ -439,6 +439,9 @@ def _second_thread():
 
 def _run_job(mode, raw, size, count, dtype, indices=None):
     ctx = (indices,) if mode.needs_indices else ()
+    if mode.decode_u32 is not None and dtype == "<u4":
+        values, as_u32 = mode.decode_u32(raw, size, count, *ctx)
+        return values, _crc_of(as_u32, dtype)
     values = mode.decode(raw, size, count, *ctx)
     return values, _crc_of(values, dtype)
 

@@ -8,8 +8,10 @@ from . import _adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _huffm
 # For index modes size = pool_size; for label modes size = class_count.
 # needs_indices: a label mode whose contexts read the kept indices; its encode, decode
 # and twins take them as one more argument, and it decodes after the index stream.
+# decode_u32 (optional, label modes): decode returning (int64 labels, the same as uint32),
+# for a kernel that writes the checksum form of the labels in the same pass.
 Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
-                          "needs_indices", defaults=(False,))
+                          "needs_indices decode_u32", defaults=(False, None))
 
 INDEX_MODE_TABLE = {
     0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
@@ -34,7 +36,8 @@ LABEL_MODE_TABLE = {
 def _register(table, module):
     table[module.MODE_ID] = Mode(module.MODE_ID, module.NAME, module.MIN_MINOR, module.encode,
                                  module.decode, module.raw_size_bound, module.encode_twin,
-                                 module.decode_twin, getattr(module, "NEEDS_INDICES", False))
+                                 module.decode_twin, getattr(module, "NEEDS_INDICES", False),
+                                 getattr(module, "decode_with_u32", None))
 
 
 def mode_by_name(table, name):

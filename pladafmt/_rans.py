@@ -458,9 +458,11 @@ def _entry(slot, symlut, fblut, symbols, freqs, cum, use_lut):
 
 
 @njit(cache=True, nogil=True)
-def _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, info):
+def _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, out32,
+                   info):
     """4-lane rANS decode of the word area (uint32, >= 8 words).  symlut/fblut: slot ->
     symbol and slot -> freq << 32 | (slot - cum), or empty arrays to bisect cum instead.
+    Each label goes to out (int64) and out32 (uint32: the Content_Checksum form).
     Returns 0, or 1 truncated (info[0] = label), 2 unconsumed words (info[0] = used,
     info[1] = words), 3 final state (info[0] = lane, info[2] = state), 4 initial state
     (info[0] = lane)."""
@@ -496,9 +498,13 @@ def _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, 
         y2, e2 = _entry(s2, symlut, fblut, symbols, freqs, cum, use_lut)
         y3, e3 = _entry(s3, symlut, fblut, symbols, freqs, cum, use_lut)
         out[i] = y0
+        out32[i] = y0
         out[i + 1] = y1
+        out32[i + 1] = y1
         out[i + 2] = y2
+        out32[i + 2] = y2
         out[i + 3] = y3
+        out32[i + 3] = y3
         x0 = (e0 >> 32) * (x0 >> precision) + (e0 & low)
         x1 = (e1 >> 32) * (x1 >> precision) + (e1 & low)
         x2 = (e2 >> 32) * (x2 >> precision) + (e2 & low)
@@ -528,6 +534,7 @@ def _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, 
         slot = x & mask
         y, e = _entry(slot, symlut, fblut, symbols, freqs, cum, use_lut)
         out[i] = y
+        out32[i] = y
         x = (e >> 32) * (x >> precision) + (e & low)
         if x < RANS_L:
             if wp >= nwords:
@@ -564,11 +571,17 @@ _FIELD = ("precision", "symbol_count_minus_1", "rs", "rf", "symbol gap", "freque
 
 
 def decode(raw, class_count: int, count: int) -> np.ndarray:
+    return decode_with_u32(raw, class_count, count)[0]
+
+
+def decode_with_u32(raw, class_count: int, count: int):
+    """(labels as int64, the same as uint32): the kernel writes both in one pass, which
+    spares the container a second pass over the labels for their checksum."""
     raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
     if count == 0:
         if raw.shape[0]:
             raise FormatError(f"rans: trailing bytes: expected 0 bytes, got {raw.shape[0]}")
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
     cap = min(class_count, 8 * raw.shape[0] + 1)   # a table entry costs >= 2 bits
     symbols = np.zeros(cap, dtype=np.int64)
     freqs = np.zeros(cap, dtype=np.int64)
@@ -599,7 +612,9 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
     # an aligned, native-order copy of the word area: one load per word in the kernel
     words = np.frombuffer(raw, dtype="<u4", count=body // 4, offset=start).astype(np.uint32)
     out = np.empty(count, dtype=np.int64)
-    st = _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, info)
+    out32 = np.empty(count, dtype=np.uint32)
+    st = _decode_kernel(words, precision, symbols, freqs, cum, symlut, fblut, count, out, out32,
+                        info)
     if st == 1:
         raise _truncated_label_error(int(info[0]))
     if st == 2:
@@ -610,7 +625,7 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
         o = start + 8 * int(info[0])
         raise _initial_state_error(int(info[0]),
                                    int.from_bytes(raw[o:o + 8].tobytes(), "little"))
-    return out
+    return out, out32
 
 
 def _raise_table(st, info, class_count):

@@ -423,3 +423,77 @@ def test_fuzz_only_pladaf_errors(case, data):
 
 
 _FUZZ = _fuzz_cases()
+
+
+@FAST
+@given(st.integers(1, 70_000), st.integers(0, 600), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_rans_lut_and_bisect_paths_agree(c, k, seed, skewed):
+    """The slot tables (fast group loop) and the bisection of cum (used when 2^P is too
+    large for a table) decode the same labels, and decode_with_u32's second array is the
+    labels as uint32 (the form the container checksums)."""
+    rng = np.random.default_rng(seed)
+    lab = (rng.zipf(1.3, k) - 1) % c if skewed else rng.integers(0, c, k)
+    raw = as_raw(_rans.encode(lab, c))
+    with_lut, as_u32 = _rans.decode_with_u32(raw, c, k)
+    np.testing.assert_array_equal(with_lut, lab)
+    assert as_u32.dtype == np.uint32
+    np.testing.assert_array_equal(as_u32, lab)
+    saved = _rans.LUT_MAX_P
+    try:
+        _rans.LUT_MAX_P = -1
+        np.testing.assert_array_equal(_rans.decode(raw, c, k), lab)
+    finally:
+        _rans.LUT_MAX_P = saved
+
+
+@pytest.mark.parametrize("cut_words", [1, 2, 3, 4, 5, 9])
+def test_rans_truncation_near_the_end_of_the_word_area(cut_words):
+    """The group loop stops 4 words before the end; the checked loop then finds the cut."""
+    lab = np.random.default_rng(cut_words).integers(0, 50, 4000)
+    good = _rans.encode(lab, 50)
+    bad = good[:len(good) - 4 * cut_words]
+    check_both(_rans, bad, 50, lab.size, err=PladaError, match=r"rans: ")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_rice_fast_path_never_accepts_what_the_careful_kernel_rejects(data):
+    """_decode_fast checks ranges and the stream end per block, not per gap: on valid
+    streams it must succeed, and on mutated ones it may only say "valid" when the careful
+    kernel accepts the same stream with the same indices."""
+    n = data.draw(st.sampled_from([1, 2, 300, 10**6, 2**40]))
+    k = data.draw(st.integers(0, min(n, 700)))
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    if n <= 10**6:
+        idx = np.sort(rng.choice(n, k, replace=False))
+    else:                                   # huge gaps: large r, long unary runs
+        idx = np.unique(rng.integers(0, n, k))
+        k = idx.size
+    raw = np.frombuffer(_rice.encode(idx, n), np.uint8)
+    out = np.empty(k, np.int64)
+    assert _rice._decode_fast(_rice._words_of(raw), 8 * raw.size, n, k, out)
+    np.testing.assert_array_equal(out, idx)
+    mutated = bytearray(raw.tobytes())
+    how = data.draw(st.sampled_from(["flip", "cut", "append", "count", "pool"]))
+    kk = k
+    if how == "pool" and k:                 # the last index (or more) now out of range
+        n = max(1, int(idx[-1]) - data.draw(st.integers(0, 3)))
+    if how == "flip" and mutated:
+        bit = data.draw(st.integers(0, 8 * len(mutated) - 1))
+        mutated[bit >> 3] ^= 1 << (bit & 7)
+    elif how == "cut" and mutated:
+        del mutated[data.draw(st.integers(0, len(mutated) - 1)):]
+    elif how == "append":
+        mutated += bytes([data.draw(st.integers(0, 255))])
+    else:
+        kk = data.draw(st.integers(0, min(n, k + 5)))
+    m = np.frombuffer(bytes(mutated), np.uint8)
+    fast_out = np.empty(kk, np.int64)
+    fast_ok = _rice._decode_fast(_rice._words_of(m), 8 * m.size, n, kk, fast_out)
+    slow_out = np.empty(kk, np.int64)
+    status = _rice._decode_kernel(m, n, kk, slow_out, np.zeros(4, np.int64))
+    if fast_ok:
+        assert status == _rice._OK
+        np.testing.assert_array_equal(fast_out, slow_out)
