@@ -299,6 +299,32 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
                          "dec 2nd ms"], rows))
         L.append("")
 
+    sp = doc.get("decode_speed") or {}
+    if sp.get("cases"):
+        L.append("## Decode speed at 1 % of IN-21K: paired calls (issue #3's target: >= 1.5 x)\n")
+        L.append(f"`pladafmt.decode` of the `auto` payload and the baseline (Zstd decompress + "
+                 f"cumsum of the paper's Compact Idx) called alternately, {sp['pairs']} times "
+                 "each, after warm-up.  **x pairs** = median over the pairs of baseline time / "
+                 "pladafmt time (consecutive calls share this VM's momentary speed, so this is "
+                 "the robust ratio); **x mins** = ratio of the fastest calls; p10-p90 = spread "
+                 "of the pair ratios.  `1 thread`: the container decodes the two streams one "
+                 "after the other.\n")
+        rows = []
+        for r in sp["cases"]:
+            for th in (2, 1):
+                t = r[f"threads_{th}"]
+                rows.append([r["workload"] if th == 2 else "", r["chosen"] if th == 2 else "",
+                             str(th), f"{t['pladafmt_min_ms']:.3f}",
+                             f"{t['pladafmt_median_ms']:.3f}", f"{t['baseline_min_ms']:.3f}",
+                             f"{t['baseline_median_ms']:.3f}",
+                             f"{t['median_pair_ratio']:.2f}",
+                             f"{t['pair_ratio_p10']:.2f}-{t['pair_ratio_p90']:.2f}",
+                             f"{t['ratio_of_mins']:.2f}"])
+        L.append(_table(["case", "auto modes", "threads", "pladafmt min ms", "median ms",
+                         "baseline min ms", "median ms", "x pairs", "p10-p90", "x mins"],
+                        rows))
+        L.append("")
+
     mem = doc.get("decode_memory") or {}
     if mem.get("contenders"):
         L.append(f"## Peak memory of decode, largest case ({mem['workload']})\n")

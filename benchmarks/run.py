@@ -196,6 +196,81 @@ def numba_compile_times() -> dict:
     return out
 
 
+# ----------------------------------------------------------------------- decode speed
+SPEED_PAIRS = 300
+
+
+def _speed_workloads() -> list:
+    """The cases of issue #3's speed target (1 % of IN-21K), one per label regime."""
+    n = W.N_IN21K
+    return [W.Workload("uniform", "IN-21K", n, 0.01, c, "uniform") for c in (10, 101, 1000)] \
+        + [W.Workload("clustered", "IN-21K", n, 0.01, 101, "block", "caltech")]
+
+
+def _paired(fa, fb, pairs: int):
+    """Call fa and fb alternately (the order flips every pair); per side the sorted times,
+    and the per-pair ratios time(fb) / time(fa)."""
+    ta, tb = [], []
+    gc.disable()
+    try:
+        for i in range(pairs):
+            for f, ts in (((fa, ta), (fb, tb)) if i % 2 == 0 else ((fb, tb), (fa, ta))):
+                t0 = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    ratios = sorted(b / a for a, b in zip(ta, tb))
+    return sorted(ta), sorted(tb), ratios
+
+
+def decode_speed(log, pairs: int = SPEED_PAIRS) -> dict:
+    """pladafmt.decode of the `auto` payload against the speed baseline (Zstd decompress +
+    cumsum of the paper's Compact Idx), called alternately `pairs` times each after warm-up.
+
+    This VM's call times are bimodal (a call lands near a fast mode or near twice it, for
+    seconds at a time), so medians of separately timed runs can compare one side's fast
+    mode with the other's slow one.  Consecutive calls share the machine's momentary speed:
+    the median of the per-pair ratios is the robust number; min and median per side are
+    reported as well.  Also with the container held to one thread (two-stream decode off).
+    """
+    import pladafmt
+    from pladafmt import _codec
+    out = {"pairs": pairs, "cases": []}
+    for w in _speed_workloads():
+        idx, lab = w.generate()
+        auto = pladafmt.encode(idx, lab, pool_size=w.n, classes=w.classes)
+        paper = C.zc(C.compact_separated(idx, lab, w.n, w.classes))
+        p = pladafmt.decode(auto)
+        assert np.array_equal(p.indices, idx) and np.array_equal(p.labels, lab)
+        row = {"workload": w.name, "k": w.k, "chosen": f"{p.index_mode} | {p.label_mode}",
+               "auto_bytes": len(auto), "paper_bytes": len(paper)}
+        base = lambda: C.baseline_decode(paper, w.n, w.classes)  # noqa: E731
+        for threads in (2, 1):
+            saved = _codec.PARALLEL_MIN_ITEMS
+            if threads == 1:
+                _codec.PARALLEL_MIN_ITEMS = 1 << 62
+            try:
+                ours = lambda: pladafmt.decode(auto)  # noqa: E731
+                ours(), base(), ours(), base()          # warm-up (JIT cache loaded above)
+                ta, tb, ratios = _paired(ours, base, pairs)
+            finally:
+                _codec.PARALLEL_MIN_ITEMS = saved
+            med = lambda xs: xs[len(xs) // 2]  # noqa: E731
+            row[f"threads_{threads}"] = {
+                "pladafmt_min_ms": ta[0] * 1e3, "pladafmt_median_ms": med(ta) * 1e3,
+                "baseline_min_ms": tb[0] * 1e3, "baseline_median_ms": med(tb) * 1e3,
+                "ratio_of_mins": tb[0] / ta[0], "median_pair_ratio": med(ratios),
+                "pair_ratio_p10": ratios[len(ratios) // 10],
+                "pair_ratio_p90": ratios[(9 * len(ratios)) // 10]}
+        t2, t1 = row["threads_2"], row["threads_1"]
+        log(f"  {w.name}: {row['chosen']}: x{t2['median_pair_ratio']:.2f} (pairs, 2 threads), "
+            f"x{t2['ratio_of_mins']:.2f} (mins; {t2['pladafmt_min_ms']:.3f} vs "
+            f"{t2['baseline_min_ms']:.3f} ms); 1 thread x{t1['median_pair_ratio']:.2f}")
+        out["cases"].append(row)
+    return out
+
+
 # ---------------------------------------------------------------------------- cases
 def timing_level(w: W.Workload) -> str:
     """'full' (encode + decode timed), 'decode' (decode timed) or 'size' (neither).
@@ -511,7 +586,7 @@ def merge(paths: list[str]) -> dict:
         fix_baseline(c)
     if base["mode"] == "full":
         base["missing_cases"] = [n for n in order if n not in seen]
-    for key in ("composition_check", "decode_memory", "cli_inspect"):
+    for key in ("composition_check", "decode_memory", "cli_inspect", "decode_speed"):
         base[key] = next((d[key] for d in docs if d.get(key)), docs[0].get(key))
     base["numba"] = next((d["numba"] for d in docs if d["numba"].get("fresh_process")),
                          docs[0]["numba"])
@@ -621,6 +696,7 @@ def main(argv=None) -> int:
         "composition_check": None,
         "decode_memory": {},
         "cli_inspect": {},
+        "decode_speed": {},
         "roundtrip_failures": [],
         "phases_s": {},
         "runtime_s": 0.0,
@@ -663,6 +739,12 @@ def main(argv=None) -> int:
             [W.Workload("uniform", "60K", W.N_MNIST, 0.05, 10, "zipf"),
              W.Workload("clustered", "300K", 300_000, 0.01, 101, "block", "caltech")], log)
     phases["composition_s"] = time.perf_counter() - tp
+
+    tp = time.perf_counter()
+    if C.pladafmt_available()[0] and extras and not args.size_only:
+        log("decode speed at 1 % of IN-21K (paired calls)...")
+        doc["decode_speed"] = decode_speed(log, pairs=20 if args.quick else SPEED_PAIRS)
+    phases["decode_speed_s"] = time.perf_counter() - tp
 
     tp = time.perf_counter()
     if largest_payloads and not cases_only:
