@@ -90,5 +90,15 @@ def test_quick_run(tmp_path):
         assert "pladafmt auto" in names
     md = (tmp_path / "RESULTS.md").read_text()
     assert "uniform IN-1K C=101 uniform" in md and "```" in md
+    if "pladafmt auto" in names:            # the paired decode-speed phase ran and rendered
+        sp = doc["decode_speed"]
+        assert [r["k"] for r in sp["cases"]] == [141_971] * 4
+        for r in sp["cases"]:
+            for th in ("threads_1", "threads_2"):
+                t = r[th]
+                assert 0 < t["pladafmt_min_ms"] <= t["pladafmt_median_ms"]
+                assert 0 < t["baseline_min_ms"] <= t["baseline_median_ms"]
+                assert 0 < t["pair_ratio_p10"] <= t["median_pair_ratio"] <= t["pair_ratio_p90"]
+        assert "## Decode speed at 1 % of IN-21K: paired calls" in md
     png = (tmp_path / "size_vs_keep.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
