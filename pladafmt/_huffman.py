@@ -215,11 +215,19 @@ def _decode_tables(lengths):
 
 def huffman_decode(raw, class_count, count):
     """Decode count labels; the table-driven fast path first (see below)."""
+    return huffman_decode_with_u32(raw, class_count, count)[0]
+
+
+def huffman_decode_with_u32(raw, class_count, count):
+    """(labels as int64, the same as uint32): the fast kernel writes both in one pass,
+    which spares the container a second pass over the labels for their checksum."""
     out = np.empty(count, dtype=np.int64)
-    if _try_decode_fast(raw, class_count, count, out):
-        return out
+    out32 = np.empty(count, dtype=np.uint32)
+    if _try_decode_fast(raw, class_count, count, out, out32=out32):
+        return out, out32
     # Some doubt (or a broken stream): the careful path names the broken field.
-    return _huffman_decode_careful(raw, class_count, count)
+    out = _huffman_decode_careful(raw, class_count, count)
+    return out, out.astype(np.uint32)
 
 
 def _huffman_decode_careful(raw, class_count, count):
@@ -458,8 +466,9 @@ def _peek64(words, p):
 
 @njit(cache=True, nogil=True)
 def _decode_fast(words, total_bits, table, bits, maxlen, lj_limit, first, offset, symbols,
-                 gtable, group, out):
-    """True and out filled if the bitstream (total_bits long, in words) is valid.
+                 gtable, group, out, out32):
+    """True and out (int64) and out32 (uint32, the checksum form) filled if the bitstream
+    (total_bits long, in words) is valid.
 
     If group > 1, labels are decoded `group` at a time from gtable, and the last
     (count mod group) one at a time from table.
@@ -487,14 +496,20 @@ def _decode_fast(words, total_bits, table, bits, maxlen, lj_limit, first, offset
                 avail = 64
             e = np.int64(gtable[v & gmask])
             # written out, not a loop over j: ~30% faster (measured)
-            out[i] = symbols[np.uint64((e >> _GROUP_SHIFT0) & _GROUP_IDX_MASK)]
-            out[i + np.uint64(1)] = symbols[np.uint64((e >> _GROUP_SHIFT1) & _GROUP_IDX_MASK)]
+            s0 = symbols[np.uint64((e >> _GROUP_SHIFT0) & _GROUP_IDX_MASK)]
+            s1 = symbols[np.uint64((e >> _GROUP_SHIFT1) & _GROUP_IDX_MASK)]
+            out[i] = s0
+            out32[i] = s0
+            out[i + np.uint64(1)] = s1
+            out32[i + np.uint64(1)] = s1
             if group > 2:
-                out[i + np.uint64(2)] = symbols[np.uint64((e >> _GROUP_SHIFT2)
-                                                          & _GROUP_IDX_MASK)]
+                s2 = symbols[np.uint64((e >> _GROUP_SHIFT2) & _GROUP_IDX_MASK)]
+                out[i + np.uint64(2)] = s2
+                out32[i + np.uint64(2)] = s2
                 if group > 3:
-                    out[i + np.uint64(3)] = symbols[np.uint64((e >> _GROUP_SHIFT3)
-                                                              & _GROUP_IDX_MASK)]
+                    s3 = symbols[np.uint64((e >> _GROUP_SHIFT3) & _GROUP_IDX_MASK)]
+                    out[i + np.uint64(3)] = s3
+                    out32[i + np.uint64(3)] = s3
             ln = e & ((1 << _GROUP_LEN_BITS) - 1)
             v >>= np.uint64(ln)
             avail -= ln
@@ -525,7 +540,9 @@ def _decode_fast(words, total_bits, table, bits, maxlen, lj_limit, first, offset
                     return False
             k = (offset[np.uint64(ln)] + np.int64(w >> np.uint64(maxlen - ln))
                  - first[np.uint64(ln)])
-        out[i] = symbols[np.uint64(k)]
+        sym = symbols[np.uint64(k)]
+        out[i] = sym
+        out32[i] = sym
         v >>= np.uint64(ln)
         avail -= ln
         p += ln
@@ -550,11 +567,14 @@ def _words_of(stream):
 _NO_GROUP_TABLE = np.zeros(1, dtype=np.int32)
 
 
-def _try_decode_fast(raw, class_count, count, out, group=None):
-    """Decode into out and return True if the stream is valid; False on any doubt.
+def _try_decode_fast(raw, class_count, count, out, group=None, out32=None):
+    """Decode into out (and out32, as uint32) and return True if the stream is valid;
+    False on any doubt.
 
     group: codes per lookup, capped at what fits (None: the most that pays off; the
     tests force each)."""
+    if out32 is None:
+        out32 = np.empty(count, dtype=np.uint32)
     ok, pos, syms, lens = _parse_table_fast(raw, class_count, count)
     if not ok:
         return False
@@ -562,6 +582,7 @@ def _try_decode_fast(raw, class_count, count, out, group=None):
         if pos != raw.shape[0]:
             return False
         out[:] = syms[0] if syms.shape[0] else 0
+        out32[:] = out
         return True
     table, bits, maxlen, lj_limit, first, offset, symbols = _build_fast_tables(
         syms, lens, FAST_BITS)
@@ -575,7 +596,7 @@ def _try_decode_fast(raw, class_count, count, out, group=None):
     group = max(1, min(group, most))
     gtable = _build_group_table(table, maxlen, group) if group > 1 else _NO_GROUP_TABLE
     return _decode_fast(_words_of(raw[pos:]), 8 * (raw.shape[0] - pos), table, bits, maxlen,
-                        lj_limit, first, offset, symbols, gtable, group, out)
+                        lj_limit, first, offset, symbols, gtable, group, out, out32)
 
 
 def huffman_raw_size_bound(class_count, count):

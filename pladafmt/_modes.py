@@ -27,7 +27,7 @@ LABEL_MODE_TABLE = {
             _packed.packed_raw_size_bound, _packed.packed_encode_twin, _packed.packed_decode_twin),
     1: Mode(1, "huffman", 0, _huffman.huffman_encode, _huffman.huffman_decode,
             _huffman.huffman_raw_size_bound, _huffman.huffman_encode_twin,
-            _huffman.huffman_decode_twin),
+            _huffman.huffman_decode_twin, decode_u32=_huffman.huffman_decode_with_u32),
     2: Mode(2, "rle", 0, _varint.rle_encode, _varint.rle_decode,
             _varint.rle_raw_size_bound, _varint.rle_encode_twin, _varint.rle_decode_twin),
 }

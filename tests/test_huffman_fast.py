@@ -290,3 +290,26 @@ def test_fast_path_under_other_numba_modes(env, tmp_path):
                           text=True, timeout=600, cwd=REPO, env=env)
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert proc.stdout.strip() == "ok"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3000), st.integers(0, 2000), st.integers(0, 2**32 - 1), st.booleans())
+def test_decode_with_u32_is_the_labels_as_uint32(c, k, seed, skewed):
+    """The second array (what the container checksums) equals the labels, on the fast
+    path and on the careful path (forced by a fast path that always declines)."""
+    rng = np.random.default_rng(seed)
+    labels = (rng.zipf(1.2, k) - 1) % c if skewed else rng.integers(0, c, k)
+    raw = np.frombuffer(H.huffman_encode(labels, c), np.uint8)
+    out, out32 = H.huffman_decode_with_u32(raw, c, k)
+    np.testing.assert_array_equal(out, labels)
+    assert out32.dtype == np.uint32
+    np.testing.assert_array_equal(out32, labels)
+    saved = H._try_decode_fast
+    try:
+        H._try_decode_fast = lambda *a, **kw: False
+        out, out32 = H.huffman_decode_with_u32(raw, c, k)
+    finally:
+        H._try_decode_fast = saved
+    np.testing.assert_array_equal(out, labels)
+    assert out32.dtype == np.uint32
+    np.testing.assert_array_equal(out32, labels)
