@@ -421,8 +421,10 @@ def _prepare_stream(buf, sec, table, kind, size, count, budget):
     if kind == "index_stream" and mode.name == "bitmap":
         budget.spend(size, "index_stream bitmap unpacking")
     if kind == "label_stream" and mode.name == "rans":
-        # its slot -> symbol table: <= 2^P int32 with 2^P <= 4k + 4096 (see _rans.decode)
-        budget.spend(16 * count + 16384, "label_stream rans decode table")
+        # its slot tables: 2^P entries of int32 + int64, with 2^P <= 4k + 4096 (_rans.decode)
+        budget.spend(12 * (4 * count + 4096), "label_stream rans decode tables")
+    if kind == "label_stream" and mode.decode_u32 is not None:
+        budget.spend(4 * count, f"label_stream {mode.name} labels as uint32 (checksum form)")
     return mode, raw
 
 
