@@ -3,12 +3,14 @@
 SPEC.md conventions: bits are packed LSB-first (the first bit is bit 0 of byte 0), a
 w-bit field is written least-significant bit first, unary(q) is q zero bits then one 1
 bit, the final byte's padding bits are zero and a decoder checks that, and a stream is
-consumed exactly.  The Numba kernels inline the same logic with a 64-bit bit buffer.
+consumed exactly.  The Numba kernels inline the same logic with a 64-bit bit buffer;
+the fast paths of rice and huffman share words_of and peek64 (at the end of this file).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ._errors import EncodeError, FormatError, TruncatedError
 
@@ -113,3 +115,25 @@ class BitReader:
             if pad:
                 raise FormatError(
                     f"{self.stream}: padding bits must be zero, got {pad:#x}")
+
+
+# ---- Numba fast paths: any 64 stream bits with two aligned loads ------------------------
+
+def words_of(stream: np.ndarray, slack_words: int) -> np.ndarray:
+    """The bitstream as little-endian uint64 words followed by `slack_words` zero words,
+    for peek64: a kernel that peeks at bit p reads words[p // 64 + 1], so the slack is
+    what it may read past the end before it notices (each kernel states its own)."""
+    buf = np.zeros(((stream.shape[0] + 7) // 8 + slack_words) * 8, dtype=np.uint8)
+    buf[:stream.shape[0]] = stream
+    return buf.view("<u8")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def peek64(words, p):
+    """The 64 stream bits starting at bit p (zeros past the end)."""
+    # unsigned index arithmetic: no negative-index wraparound code in the hot loops
+    wi = np.uint64(p) >> np.uint64(6)
+    sh = np.uint64(p) & np.uint64(63)
+    # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
+    return (words[wi] >> sh) | ((words[wi + np.uint64(1)] << (np.uint64(63) - sh))
+                                << np.uint64(1))

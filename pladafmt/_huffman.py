@@ -9,6 +9,8 @@ import heapq
 import numpy as np
 from numba import njit
 
+from ._bitio import peek64 as _peek64
+from ._bitio import words_of
 from ._errors import FormatError, TruncatedError
 from ._leb128 import OK, leb128_size, read_varint, read_varint_twin, write_varint_twin
 
@@ -453,17 +455,6 @@ def _build_group_table(table, maxlen, group):
     return gtable
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _peek64(words, p):
-    """The 64 stream bits starting at bit p (zeros past the end), as _rice._peek64."""
-    # unsigned index arithmetic: no negative-index wraparound code in the hot loop
-    wi = np.uint64(p) >> np.uint64(6)
-    sh = np.uint64(p) & np.uint64(63)
-    # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
-    return (words[wi] >> sh) | ((words[wi + np.uint64(1)] << (np.uint64(63) - sh))
-                                << np.uint64(1))
-
-
 @njit(cache=True, nogil=True)
 def _decode_fast(words, total_bits, table, bits, maxlen, lj_limit, first, offset, symbols,
                  gtable, group, out, out32):
@@ -559,9 +550,7 @@ def _words_of(stream):
 
     Two zero words of slack: _decode_fast peeks at bit positions p <= total_bits, which
     reads words[p // 64 + 1], up to index len(stream) // 8 + 1."""
-    buf = np.zeros(((stream.shape[0] + 7) // 8 + 2) * 8, dtype=np.uint8)
-    buf[:stream.shape[0]] = stream
-    return buf.view("<u8")
+    return words_of(stream, 2)
 
 
 _NO_GROUP_TABLE = np.zeros(1, dtype=np.int32)

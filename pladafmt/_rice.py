@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._bitio import BitReader, BitWriter, index_gaps
+from ._bitio import BitReader, BitWriter, index_gaps, words_of
+from ._bitio import peek64 as _peek64
 from ._errors import FormatError, TruncatedError
 
 MODE_ID = 3
@@ -316,17 +317,6 @@ for _i in range(64):
     _DEBRUIJN_CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _peek64(words, p):
-    """The 64 stream bits starting at bit p (zeros past the end)."""
-    # unsigned index arithmetic: no negative-index wraparound code in the hot loop
-    wi = np.uint64(p) >> np.uint64(6)
-    sh = np.uint64(p) & np.uint64(63)
-    # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
-    return (words[wi] >> sh) | ((words[wi + np.uint64(1)] << (np.uint64(63) - sh))
-                                << np.uint64(1))
-
-
 @njit(cache=True, nogil=True)
 def _ctz_debruijn(v):
     """Trailing zeros of a uint64 (de Bruijn multiplication); 64 for zero, like tzcnt."""
@@ -443,9 +433,7 @@ def _decode_fast(words, total_bits, pool_size, count, out):
 def _words_of(raw: np.ndarray) -> np.ndarray:
     # Three zero words of slack: _decode_fast peeks words[wi + 1] at bit positions up to
     # 64 bits past the end before it notices the stream ran out (found by fuzzing).
-    buf = np.zeros(((raw.shape[0] + 7) // 8 + 3) * 8, dtype=np.uint8)
-    buf[:raw.shape[0]] = raw
-    return buf.view("<u8")
+    return words_of(raw, 3)
 
 
 def decode(raw, pool_size: int, count: int) -> np.ndarray:
