@@ -296,6 +296,11 @@ def main(argv: list[str]) -> None:
     if str(SEEDS) not in dirs and "tests/fuzz/seeds" not in dirs:
         argv = argv + [str(SEEDS)]
     print(f"fuzz_decode: {n} seed payloads in {SEEDS}", file=sys.stderr)
+    # Compile every decoder before libFuzzer's per-input -timeout clock runs: with an
+    # empty cache (a fresh clone, or kernels just changed) the first seed that reaches a
+    # kernel would pay its JIT compile under NUMBA_BOUNDSCHECK, which can take > 20 s.
+    for seed in sorted(SEEDS.iterdir()):
+        TestOneInput(seed.read_bytes())
     atheris.Setup(argv, TestOneInput, custom_mutator=CustomMutator)
     atheris.Fuzz()
 
