@@ -23,9 +23,9 @@ HEADER = struct.Struct("<8sBBBBIIQQII32s8sI")          # 88 bytes, SPEC.md "Head
 SECTION = struct.Struct("<HBBII")                       # 12 bytes, SPEC.md "Sections"
 assert HEADER.size == K.HEADER_SIZE and SECTION.size == K.SECTION_HEADER_SIZE
 
-AUTO_BITMAP_MAX_BYTES = 64 << 20
+AUTO_BITMAP_MAX_BYTES = 64 << 20       # "auto" skips bitmaps larger than this (never smallest)
 NAME_OBJECT_BYTES = 64                 # budget charged per class name object
-PARALLEL_MIN_ITEMS = 1 << 15           # below this a second thread costs more than it saves       # "auto" skips bitmaps larger than this (never smallest)
+PARALLEL_MIN_ITEMS = 1 << 15           # below this a second thread costs more than it saves
 
 
 @dataclass(frozen=True)
