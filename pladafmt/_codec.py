@@ -13,8 +13,9 @@ import numpy as np
 
 from . import _constants as K
 from ._crc import crc32
-from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PoolMismatchError,
-                      TrailingDataError, TruncatedError, UnsupportedVersionError)
+from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PladaError,
+                      PoolMismatchError, TrailingDataError, TruncatedError,
+                      UnsupportedVersionError)
 from ._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
 from ._leb128 import read_varint_twin, write_varint_twin
 from ._zstd import zstd_unwrap, zstd_wrap
@@ -224,13 +225,13 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
         sections.append(_section(K.SECTION_CLASS_TABLE, 0, flags, body))
 
     bitmap_ok = lambda m: m.name != "bitmap" or (pool_size + 7) // 8 <= AUTO_BITMAP_MAX_BYTES
-    mode, flags, body = _smallest_stream(
+    imode, flags, body = _smallest_stream(
         _candidates(INDEX_MODE_TABLE, index_mode, "index", bitmap_ok), idx, pool_size, zstd_level)
-    sections.append(_section(K.SECTION_INDEX_STREAM, mode.id, flags, body))
-    mode, flags, body = _smallest_stream(
+    sections.append(_section(K.SECTION_INDEX_STREAM, imode.id, flags, body))
+    lmode, flags, body = _smallest_stream(
         _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,
         zstd_level, idx)
-    sections.append(_section(K.SECTION_LABEL_STREAM, mode.id, flags, body))
+    sections.append(_section(K.SECTION_LABEL_STREAM, lmode.id, flags, body))
 
     if metadata is not None:
         if not isinstance(metadata, dict):
@@ -246,7 +247,10 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
         flags, body = _maybe_zstd(raw, zstd_level)
         sections.append(_section(K.SECTION_METADATA, 0, flags, body))
 
-    head = HEADER.pack(K.MAGIC, K.FORMAT_MAJOR, K.FORMAT_MINOR,
+    # the oldest minor that defines every mode used (never below 1.2, what this codec
+    # wrote before 1.3), so that a payload without 1.3 modes still says 1.2
+    minor = max(K.WRITE_MINOR_MIN, imode.min_minor, lmode.min_minor)
+    head = HEADER.pack(K.MAGIC, K.FORMAT_MAJOR, minor,
                        K.FLAG_POOL_DIGEST if pool_digest is not None else 0, 0, 0, 0,
                        pool_size, k, class_count, len(sections), pool_digest or bytes(32),
                        content_checksum(idx, lab), 0)[:-4]
@@ -423,6 +427,12 @@ def _prepare_stream(buf, sec, table, kind, size, count, budget):
     if kind == "label_stream" and mode.name == "rans":
         # its slot tables: 2^P entries of int32 + int64, with 2^P <= 4k + 4096 (_rans.decode)
         budget.spend(12 * (4 * count + 4096), "label_stream rans decode tables")
+    if mode.segments is not None:
+        # its slot tables, at most 2^p_limit slots per table at 12 B (+ 8 B of the index
+        # mode's chain words), and one copy of each segment's word area
+        per_slot = 20 if kind == "index_stream" else 12
+        budget.spend(per_slot * mode.segments.slot_bound(size) + raw.shape[0],
+                     f"{kind} {mode.name} decode tables")
     if kind == "label_stream" and mode.decode_u32 is not None:
         budget.spend(4 * count, f"label_stream {mode.name} labels as uint32 (checksum form)")
     return mode, raw
@@ -455,12 +465,19 @@ def _decode_streams(index_job, label_job, count):
     index and label streams, which are independent, decode on two threads when the payload
     is large enough to gain. Errors are reported as if decoded in order: an index-stream error
     wins over a label-stream error. A label mode whose contexts read the indices
-    (Mode.needs_indices) decodes after the index stream, on the calling thread.
+    (Mode.needs_indices) decodes after the index stream, on the calling thread, unless
+    both streams are segmented alike (format 1.3 ctx-rans): then each thread decodes index
+    segment s and label segment s in turn (_decode_segmented).
     """
+    parallel = count >= PARALLEL_MIN_ITEMS and (os.cpu_count() or 1) >= 2
     if label_job[0].needs_indices:
+        if parallel and index_job[0].segments and label_job[0].segments:
+            paired = _decode_segmented(index_job, label_job, count)
+            if paired is not None:
+                return paired
         indices = _run_job(*index_job, "<u8")
         return indices, _run_job(*label_job, "<u4", indices[0])
-    if count < PARALLEL_MIN_ITEMS or (os.cpu_count() or 1) < 2:
+    if not parallel:
         return _run_job(*index_job, "<u8"), _run_job(*label_job, "<u4")
     future = _second_thread().submit(_run_job, *label_job, "<u4")
     try:
@@ -469,6 +486,58 @@ def _decode_streams(index_job, label_job, count):
         if not future.done():
             futures_wait([future])
     return indices, future.result()
+
+
+def _decode_segmented(index_job, label_job, count):
+    """Index segment s, then label segment s, the first half of the segments on the
+    calling thread and the rest on the second thread; None when the streams' segments
+    differ (the caller then decodes them in order).  Errors come out in stream order:
+    every base check and index error (in segment order) before any label error."""
+    ix, lx = index_job[0].segments, label_job[0].segments
+    ipl = ix.prepare(index_job[1], index_job[2], count)
+    try:
+        lpl = lx.prepare(label_job[1], label_job[2], count)
+    except PladaError:
+        return None                         # an index segment error must win: decode in order
+    if ipl.segs != lpl.segs or ipl.segs < 2:
+        return None
+    indices = np.empty(count, dtype=np.int64)
+    labels = np.empty(count, dtype=np.int64)
+    labels32 = np.empty(count, dtype=np.uint32)
+    errors = {}                             # (stream 0/1, segment) -> the exception
+
+    def job(segs):
+        labels_ok = True
+        for s in segs:
+            try:
+                ix.decode_segment(ipl, s, indices)
+            except PladaError as e:
+                errors[0, s] = e
+                return                      # a later segment's errors come after this one
+            if labels_ok:
+                try:
+                    lx.decode_segment(lpl, s, indices, labels, labels32)
+                except PladaError as e:
+                    errors[1, s] = e
+                    labels_ok = False       # the index stream may still fail first
+
+    half = (ipl.segs + 1) // 2
+    future = _second_thread().submit(job, range(half, ipl.segs))
+    try:
+        job(range(half))
+    finally:
+        if not future.done():
+            futures_wait([future])
+    future.result()
+    for s in range(ipl.segs):
+        if (0, s) in errors:
+            raise errors[0, s]
+        if s + 1 < ipl.segs:
+            ix.check_base(ipl, indices, s + 1)
+    for s in range(ipl.segs):
+        if (1, s) in errors:
+            raise errors[1, s]
+    return (indices, _crc_of(indices, "<u8")), (labels, _crc_of(labels32, "<u4"))
 
 
 def _class_table(buf, sec, class_count, budget):

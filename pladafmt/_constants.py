@@ -2,7 +2,8 @@
 
 MAGIC = b"\x89PLD\r\n\x1a\n"          # PNG-style: high bit, CR LF, ^Z, LF
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 2                        # what this encoder writes; decoders accept any minor
+FORMAT_MINOR = 3                        # the newest minor this codec implements
+WRITE_MINOR_MIN = 2                     # payloads say max(2, the newest minor of a mode used)
 HEADER_SIZE = 88
 SECTION_HEADER_SIZE = 12
 

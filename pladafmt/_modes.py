@@ -1,7 +1,8 @@
 """The stream-mode tables of SPEC.md, once, as data: Section_Mode id -> implementation."""
 from collections import namedtuple
 
-from . import _adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _huffman, _packed, _rans, _rice, _varint
+from . import (_adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _ctx_index, _ctx_labels,
+               _huffman, _packed, _rans, _rice, _varint)
 
 # encode(values, size) -> bytes; decode(raw uint8 array, size, count) -> int64 array;
 # bound(size, count) -> the largest raw body a valid stream can have.
@@ -10,8 +11,11 @@ from . import _adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _huffm
 # and twins take them as one more argument, and it decodes after the index stream.
 # decode_u32 (optional, label modes): decode returning (int64 labels, the same as uint32),
 # for a kernel that writes the checksum form of the labels in the same pass.
+# segments (optional): the module of a segmented mode (format 1.3 ctx-rans), whose
+# prepare/decode_segment let an index and a label stream with the same segments decode
+# segment by segment on several threads.
 Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
-                          "needs_indices decode_u32", defaults=(False, None))
+                          "needs_indices decode_u32 segments", defaults=(False, None, None))
 
 INDEX_MODE_TABLE = {
     0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
@@ -37,7 +41,8 @@ def _register(table, module):
     table[module.MODE_ID] = Mode(module.MODE_ID, module.NAME, module.MIN_MINOR, module.encode,
                                  module.decode, module.raw_size_bound, module.encode_twin,
                                  module.decode_twin, getattr(module, "NEEDS_INDICES", False),
-                                 getattr(module, "decode_with_u32", None))
+                                 getattr(module, "decode_with_u32", None),
+                                 module if hasattr(module, "prepare") else None)
 
 
 def mode_by_name(table, name):
@@ -54,3 +59,6 @@ _register(LABEL_MODE_TABLE, _rans)
 _register(LABEL_MODE_TABLE, _adaptive_labels)
 # Format 1.2: labels with index-gap contexts (SPEC.md "Label mode 5: adaptive-gap").
 _register(LABEL_MODE_TABLE, _adaptive_gap_labels)
+# Format 1.3: static context rANS in segments (SPEC.md "Format 1.3 modes").
+_register(INDEX_MODE_TABLE, _ctx_index)
+_register(LABEL_MODE_TABLE, _ctx_labels)

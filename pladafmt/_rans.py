@@ -350,11 +350,12 @@ _OK, _TRUNC_TABLE, _TRUNC_UNARY, _PRECISION, _SYMCOUNT, _SYMBOL, _SUM, _ZERO = r
 
 
 @njit(cache=True, nogil=True)
-def _read_table_kernel(raw, class_count, symbols, freqs, info):
-    """Kernel twin of _read_table.  symbols/freqs have room for class_count entries.
-    info out: [P, D, bitpos, detail...]; returns a status code."""
+def _read_table_kernel(raw, class_count, symbols, freqs, info, bitpos0):
+    """Kernel twin of _read_table, reading from bit bitpos0 of raw (ctx-rans streams hold
+    several tables).  symbols/freqs have room for class_count entries.
+    info out: [P, D, bitpos after the table, detail...]; returns a status code."""
     n = raw.shape[0]
-    bitpos = 0
+    bitpos = bitpos0
     total_bits = 8 * n
     # fixed fields: precision, symbol_count_minus_1, rs, rf
     wd = 0
@@ -586,7 +587,7 @@ def decode_with_u32(raw, class_count: int, count: int):
     symbols = np.zeros(cap, dtype=np.int64)
     freqs = np.zeros(cap, dtype=np.int64)
     info = np.zeros(8, dtype=np.int64)
-    st = _read_table_kernel(raw, class_count, symbols, freqs, info)
+    st = _read_table_kernel(raw, class_count, symbols, freqs, info, 0)
     if st != _OK:
         _raise_table(st, info, class_count)
     precision, d, bitpos = int(info[0]), int(info[1]), int(info[2])
