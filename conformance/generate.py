@@ -28,13 +28,14 @@ from pathlib import Path
 from conformance.runner import classes_sha256, content_sha256
 
 HERE = Path(__file__).resolve().parent
-SPEC_VERSION = "1.2"
+SPEC_VERSION = "1.3"
 
 MAGIC = b"\x89PLD\r\n\x1a\n"
 T_CLASS, T_INDEX, T_LABEL, T_META = 0x0001, 0x0002, 0x0003, 0x8001
 ZSTD = 0x01
-INDEX_NAMES = {0: "bitmap", 1: "varint", 2: "runs", 3: "rice", 4: "adaptive"}
-LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle", 3: "rans", 4: "adaptive", 5: "adaptive-gap"}
+INDEX_NAMES = {0: "bitmap", 1: "varint", 2: "runs", 3: "rice", 4: "adaptive", 5: "ctx-rans"}
+LABEL_NAMES = {0: "packed", 1: "huffman", 2: "rle", 3: "rans", 4: "adaptive", 5: "adaptive-gap",
+               6: "ctx-rans"}
 INLINE_MAX = 64  # items; larger vectors list only content_sha256
 
 # ================================================================ primitives
@@ -540,11 +541,208 @@ def s_rans(labels, C, *, P=None, symbols=None, freqs=None, rs=None, rf=None,
     return table.bytes(pad) + words_bytes(rans_words(labels, P, symbols, freqs, x0=x0))
 
 
+# ---------------------------------------------------------------- format 1.3: ctx-rans
+
+CTX_INDEX_CONTEXTS, CTX_INDEX_CLASSES = 16, 97
+CTX_EVENT_TABLES, CTX_LITERAL = 64, 64          # label contexts 0..63 events, 64 literal
+SAME, BACK, NEW = 0, 1, 2
+
+
+def ctx_p_limit(A):
+    return max(10, (A - 1).bit_length())
+
+
+def ctx_policy(counts_by_symbol, A):
+    """SPEC.md "Format 1.3 modes" encoder rule for one context: (P, symbols, freqs), or
+    None for a context that codes nothing."""
+    symbols = sorted(counts_by_symbol)
+    if not symbols:
+        return None
+    counts = [counts_by_symbol[s] for s in symbols]
+    n_t, D = sum(counts), len(symbols)
+    gaps = [s - p - 1 for p, s in zip([-1] + symbols, symbols)]
+    gap_bits = rice_bits(gaps, best_rice(gaps))
+    p_min = (D - 1).bit_length()
+    best = None
+    for P in range(p_min, max(p_min, min(10, n_t.bit_length() + 1)) + 1):
+        f = rans_quantize(counts, P)
+        cost = sum(c * (P - math.log2(x)) for c, x in zip(counts, f))
+        cost += rice_bits(f, best_rice(f)) + gap_bits
+        if best is None or cost < best[0]:
+            best = (cost, P, f)
+    return best[1], symbols, best[2]
+
+
+def ctx_segments(k, S):
+    return [(s * k // S, (s + 1) * k // S) for s in range(S)]
+
+
+def ctx_segment_rule(k):
+    s = k >> 16
+    return 1 if s < 2 else min(16, 1 << (s.bit_length() - 1))
+
+
+def ctx_tables(pairs, alphabets, override=None):
+    """Tables by the encoder rule from every (context, symbol) pair; override = {t: table or
+    None} replaces some (for must-reject files)."""
+    counts = [dict() for _ in alphabets]
+    for t, y in pairs:
+        counts[t][y] = counts[t].get(y, 0) + 1
+    tables = [ctx_policy(c, a) for c, a in zip(counts, alphabets)]
+    for t, tab in (override or {}).items():
+        tables[t] = tab
+    return tables
+
+
+def ctx_head(S, tables, alphabets, *, pad=0, present_over=None):
+    """Segment_Count, then per context the present bit and (if present) mode 3's table
+    over the context's alphabet, then zero padding.  present_over: {t: 0} clears a present
+    bit while keeping the table out (for a stream that needs an absent table)."""
+    w = Bits().field(S, 8)
+    for t, (tab, A) in enumerate(zip(tables, alphabets)):
+        present = tab is not None and (present_over or {}).get(t, 1)
+        w.field(1 if present else 0, 1)
+        if not present:
+            continue
+        P, symbols, freqs = tab
+        gaps = [y - p - 1 for p, y in zip([-1] + list(symbols), symbols)]
+        rs, rf = best_rice(gaps), best_rice(freqs)
+        w.field(P, 5).field(len(symbols) - 1, (A - 1).bit_length()).field(rs, 5).field(rf, 5)
+        for g, f in zip(gaps, freqs):
+            w.rice(g, rs).rice(f, rf)
+    return w.bytes(pad)
+
+
+def ctx_words(pairs, tables, *, x0=(RANS_L,) * RANS_LANES):
+    """One segment's word area: mode 3's encoding with each symbol's own table and P,
+    symbol n in lane n mod 4."""
+    freq, cum = {}, {}
+    for t, tab in enumerate(tables):
+        if tab is not None:
+            c = 0
+            for y, f in zip(tab[1], tab[2]):
+                freq[t, y], cum[t, y] = f, c
+                c += f
+    xs, pushed = list(x0), []
+    for i in range(len(pairs) - 1, -1, -1):
+        t, y = pairs[i]
+        P, lane = tables[t][0], i % RANS_LANES
+        x, f = xs[lane], freq[t, y]
+        if (x >> (63 - P)) >= f:
+            pushed.append(x & 0xFFFFFFFF)
+            x >>= 32
+        xs[lane] = ((x // f) << P) + (x % f) + cum[t, y]
+    return words_bytes([w for x in xs for w in (x & 0xFFFFFFFF, x >> 32)] + pushed[::-1])
+
+
+def ctx_gap_class(v):
+    """(class, raw field, raw width) of v = g + 1."""
+    n = v.bit_length() - 1
+    if n == 0:
+        return 0, 0, 0
+    return 2 * n - 1 + ((v >> (n - 1)) & 1), v & ((1 << (n - 1)) - 1), max(n - 1, 0)
+
+
+def ctx_index_parts(indices, S=None):
+    """Index mode 5 by the encoder rule, as parts: tables, and per segment (base, symbol
+    pairs, raw Bits)."""
+    k = len(indices)
+    S = ctx_segment_rule(k) if S is None else S
+    segs = []
+    for lo, hi in ctx_segments(k, S):
+        prev, n_prev, pairs, raw = (indices[lo - 1] if lo else -1), 0, [], Bits()
+        base = prev
+        for i in indices[lo:hi]:
+            c, m, wd = ctx_gap_class(i - prev)
+            pairs.append((min(n_prev, 15), c))
+            raw.field(m, wd)
+            n_prev, prev = (i - prev).bit_length() - 1, i
+        segs.append([base, pairs, raw])
+    return S, segs
+
+
+def s_ctx_index(indices, N=None, *, S=None, override=None, x0=None, pad=0, present_over=None,
+                rows=None, raw_pad=None, edit=None, write_over=None):
+    """Index mode 5. S: segment count (default: the encoder rule); override/present_over:
+    tables (write_over: only the tables written, not those the words are coded with);
+    x0: {segment: lane states}; rows: {segment: (base, word_bytes, raw_bytes)}
+    overrides written into the directory; raw_pad: {segment: padding bits}; edit:
+    callable(list of per-segment [words, raw]) for must-reject files."""
+    indices = list(indices)
+    if not indices:
+        return b""
+    S, segs = ctx_index_parts(indices, S)
+    alph = [CTX_INDEX_CLASSES] * CTX_INDEX_CONTEXTS
+    tables = ctx_tables([p for sg in segs for p in sg[1]], alph, override)
+    written = [(write_over or {}).get(t, tab) for t, tab in enumerate(tables)]
+    head = ctx_head(S, written, alph, pad=pad, present_over=present_over)
+    data = [[ctx_words(sg[1], tables, **({"x0": x0[s]} if x0 and s in x0 else {})),
+             sg[2].bytes((raw_pad or {}).get(s, 0))] for s, sg in enumerate(segs)]
+    if edit:
+        edit(data)
+    directory = b""
+    for s, (sg, (words, raw)) in enumerate(zip(segs, data)):
+        real = (sg[0], len(words), len(raw))
+        base, wb, rb = (r if r is not None else v
+                        for r, v in zip((rows or {}).get(s, real), real))
+        directory += (varint(base) if s else b"") + varint(wb) + varint(rb)
+    return head + directory + b"".join(w + r for w, r in data)
+
+
+def ctx_bucket(d):
+    return min(d.bit_length() - 1, 15)
+
+
+def ctx_label_pairs(labels, indices, lo, hi):
+    """The (context, symbol) pairs of labels lo..hi-1 (one segment)."""
+    pairs, prev, back, run = [], -1, -1, 0
+    for j in range(lo, hi):
+        lab = labels[j]
+        if j > lo:
+            t = min(run, 3) * 16 + ctx_bucket(indices[j] - indices[j - 1])
+            if lab == prev:
+                pairs.append((t, SAME))
+                run += 1
+                continue
+            if lab == back:
+                pairs.append((t, BACK))
+                back, prev, run = prev, back, 0
+                continue
+            pairs.append((t, NEW))
+        pairs.append((CTX_LITERAL, lab))
+        back, prev, run = prev, lab, 0
+    return pairs
+
+
+def s_ctx_labels(labels, C, indices, *, S=None, pairs=None, override=None, x0=None,
+                 sizes=None, edit=None, present_over=None):
+    """Label mode 6. pairs: explicit per-segment (context, symbol) lists (for must-reject
+    files); sizes: {segment: word_bytes} written into the directory; the rest as
+    s_ctx_index."""
+    labels, indices = list(labels), list(indices)
+    if not labels:
+        return b""
+    k = len(labels)
+    S = ctx_segment_rule(k) if S is None else S
+    if pairs is None:
+        pairs = [ctx_label_pairs(labels, indices, lo, hi) for lo, hi in ctx_segments(k, S)]
+    alph = [3] * CTX_EVENT_TABLES + [C]
+    tables = ctx_tables([p for sp in pairs for p in sp], alph, override)
+    head = ctx_head(S, tables, alph, present_over=present_over)
+    data = [ctx_words(sp, tables, **({"x0": x0[s]} if x0 and s in x0 else {}))
+            for s, sp in enumerate(pairs)]
+    if edit:
+        edit(data)
+    directory = b"".join(varint((sizes or {}).get(s, len(d))) for s, d in enumerate(data))
+    return head + directory + b"".join(data)
+
+
 def s_rice_bytes(indices, N=None):
     return s_rice(indices, N).bytes()
 
 
-INDEX_WRITERS = {0: s_bitmap, 1: s_varint, 2: s_runs, 3: s_rice_bytes, 4: s_adaptive}
+INDEX_WRITERS = {0: s_bitmap, 1: s_varint, 2: s_runs, 3: s_rice_bytes, 4: s_adaptive,
+                 5: s_ctx_index}
 LABEL_WRITERS = {0: s_packed, 1: s_huffman, 2: s_rle, 3: s_rans, 4: s_adaptive_labels}
 
 # ================================================================ payload assembly
@@ -577,8 +775,10 @@ def build(idx, lab, N, C, *, imode=1, lmode=0, iz=None, lz=None, ibody=None, lbo
     raw_i = INDEX_WRITERS[imode](idx, N) if ibody is None else ibody
     if lbody is not None:
         raw_l = lbody
-    elif lmode == 5:                     # the one label mode whose contexts read the indices
+    elif lmode == 5:                     # the label modes whose contexts read the indices
         raw_l = s_adaptive_gap_labels(lab, C, idx)
+    elif lmode == 6:
+        raw_l = s_ctx_labels(lab, C, idx)
     else:
         raw_l = LABEL_WRITERS[lmode](lab, C)
     parts = []  # (type, mode, flags, body)
@@ -651,23 +851,25 @@ def _flags(flags, data):
     """The given flags, with Format11 (Format12) added for a file that uses a stream mode
     added in format 1.1 (1.2)."""
     flags = list(flags)
-    tag = {"1.1": "Format11", "1.2": "Format12"}.get(format_of(data))
+    tag = {"1.1": "Format11", "1.2": "Format12", "1.3": "Format13"}.get(format_of(data))
     if tag and tag not in flags:
         flags.append(tag)
     return flags
 
 
 def format_of(data: bytes) -> str:
-    """The newest format whose stream modes the file uses: "1.2" for label mode 5, "1.1"
-    for index or label modes 3 and 4 (an older decoder rejects such a file as an unknown
-    mode), else "1.0"."""
+    """The newest format whose stream modes the file uses: "1.3" for index mode 5 or label
+    mode 6, "1.2" for label mode 5, "1.1" for index or label modes 3 and 4 (an older
+    decoder rejects such a file as an unknown mode), else "1.0"."""
     pos = 88
     found = "1.0"
     while pos + 12 <= len(data):
         stype, mode, _, length = struct.unpack_from("<HBBI", data, pos)
+        if (stype == T_INDEX and mode == 5) or (stype == T_LABEL and mode == 6):
+            return "1.3"
         if stype == T_LABEL and mode == 5:
-            return "1.2"
-        if stype in (T_INDEX, T_LABEL) and mode in (3, 4):
+            found = "1.2"
+        if stype in (T_INDEX, T_LABEL) and mode in (3, 4) and found == "1.0":
             found = "1.1"
         pos += 12 + length
     return found
@@ -1620,6 +1822,174 @@ def define_invalid_12():
       alternatives=["TruncatedError", "ChecksumError"])
 
 
+# ================================================================ format 1.3 (ctx-rans)
+
+SPEC13_INDEX_HEX = ("0185008 0d40600001a000450030000050020010200000002000000000000000100"
+                    "0000030000000200000000000080000000 0002").replace(" ", "")
+SPEC13_LABEL_HEX = ("0185006 44b00000a0004004001000000004021 00d90220000000000100000005"
+                    "000000040000000300000002000000 0a00000008000000").replace(" ", "")
+
+
+def define_valid_13():
+    F = ["Format13"]
+    got = (s_ctx_index(IDX11, 32).hex(), s_ctx_labels(LAB11, 3, IDX11).hex())
+    if got != (SPEC13_INDEX_HEX, SPEC13_LABEL_HEX):
+        raise AssertionError(f"ctx-rans worked examples: SPEC.md has {SPEC13_INDEX_HEX}, "
+                             f"{SPEC13_LABEL_HEX}; the generator writes {got}")
+    h3 = {"minor": 3}
+    y("y_spec13_ctx_rans", "the ctx-rans worked examples of SPEC.md (N = 32, indices 2 3 7 "
+      "20 21 22, C = 3, labels 0 0 1 0 2 0): index mode 5 and label mode 6",
+      "Format 1.3 modes", IDX11, LAB11, 32, 3, imode=5, lmode=6, hdr=h3,
+      flags=F + ["SpecExample"])
+    # ctx-rans labels after every index mode, ctx-rans indices before other label modes
+    idx = [0, 1, 2, 3, 7, 8, 15, 31, 32, 33, 34, 62]
+    lab = [1, 1, 1, 0, 3, 3, 2, 0, 0, 1, 2, 3]
+    for im, iz, lz in ((0, 0, 0), (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 0, 0), (5, 0, 0),
+                       (5, 1, 1)):
+        tag = f"{INDEX_NAMES[im]}{'_zstd' if iz else ''}_ctx_rans{'_zstd' if lz else ''}"
+        y(f"y_{tag.replace('-', '_')}", f"index mode {INDEX_NAMES[im]}{' (Zstd)' if iz else ''}"
+          f", label mode ctx-rans{' (Zstd)' if lz else ''}", "Label mode 6: ctx-rans", idx,
+          lab, 63, 4, imode=im, lmode=6, iz="raw" if iz else None, lz="raw" if lz else None,
+          hdr=h3, flags=F + ["ModeMatrix"])
+    for lm in (0, 3):
+        y(f"y_ctx_rans_{LABEL_NAMES[lm]}", f"index mode ctx-rans, label mode {LABEL_NAMES[lm]}",
+          "Index mode 5: ctx-rans", idx, lab, 63, 4, imode=5, lmode=lm, hdr=h3,
+          flags=F + ["ModeMatrix"])
+    y("y_k0_ctx_rans", "k = 0: empty ctx-rans streams", "Format 1.3 modes", [], [], 10, 5,
+      imode=5, lmode=6, hdr=h3, flags=F + ["EdgeK"])
+    y("y_k1_ctx_rans", "k = 1: one segment, one gap, one literal and no event",
+      "Format 1.3 modes", [7], [4], 10, 5, imode=5, lmode=6, hdr=h3, flags=F + ["EdgeK"])
+    y("y_kn_ctx_rans", "k = N = 40: every gap 0 (class 0 only), C = 1 (literal table of one "
+      "symbol, P = 0)", "Format 1.3 modes", list(range(40)), [0] * 40, 40, 1, imode=5,
+      lmode=6, hdr=h3, flags=F + ["EdgeK", "EdgeC"])
+    n40 = 2**40
+    y("y_ctx_rans_max_gap", "N = 2^40: indices 0 and N-1 (gap 2^40 - 1: class 78, 38 raw "
+      "bits)", "Index mode 5: ctx-rans", [0, n40 - 1], [1, 1], n40, 2, imode=5, lmode=6,
+      hdr=h3, flags=F + ["EdgeN", "MaxGap"])
+    c16 = 65536
+    y("y_ctx_rans_c65536", "C = 65,536: the literal table has P = 16 (its limit is "
+      "max(10, bitlen(C - 1)) = 16)", "Label mode 6: ctx-rans", list(range(0, 40, 2)),
+      [(j * 4099) % c16 for j in range(20)], 40, c16, imode=5, lmode=6, hdr=h3,
+      flags=F + ["EdgeC"])
+    blocks = [b * 1000 + j for b in range(8) for j in range(0, 300, 3)]
+    blab = [(b * 37) % 101 if j % 23 else (b * 11 + j) % 101 for b in range(8) for j in range(100)]
+    y("y_ctx_rans_blocks", "synset-like blocks: 8 blocks of 100 kept items, one class per "
+      "block with outliers, C = 101", "Format 1.3 modes", blocks, blab, 8000, 101, imode=5,
+      lmode=6, hdr=h3, flags=F)
+    for S in (2, 3, 7):
+        y(f"y_ctx_rans_blocks_s{S}", f"the blocks in {S} segments (the encoder writes 1 below "
+          f"2^17 items): bases, afresh contexts and lanes per segment", "Format 1.3 modes",
+          blocks, blab, 8000, 101, imode=5, lmode=6, hdr=h3, flags=F + ["Unusual"],
+          ibody=s_ctx_index(blocks, 8000, S=S), lbody=s_ctx_labels(blab, 101, blocks, S=S))
+    y("y_ctx_rans_s_eq_k", "Segment_Count = k = 5: one item per segment, the limit",
+      "Format 1.3 modes", IDX[:], LAB[:], 20, 3, imode=5, lmode=6, hdr=h3,
+      flags=F + ["Unusual", "Limits"], ibody=s_ctx_index(IDX, 20, S=5),
+      lbody=s_ctx_labels(LAB, 3, IDX, S=5))
+    many = list(range(0, 256, 4))
+    mlab = [(j // 5) % 7 for j in range(64)]
+    y("y_ctx_rans_s64", "Segment_Count = 64, the largest allowed", "Format 1.3 modes", many,
+      mlab, 256, 7, imode=5, lmode=6, hdr=h3, flags=F + ["Unusual", "Limits"],
+      ibody=s_ctx_index(many, 256, S=64), lbody=s_ctx_labels(mlab, 7, many, S=64))
+    p10 = (10, [0, 2, 3], [512, 256, 256])
+    y("y_ctx_rans_p10", "an index table with P = 10, the limit (the encoder picks P = 2)",
+      "Format 1.3 modes", IDX11, LAB11, 32, 3, imode=5, lmode=6, hdr=h3,
+      flags=F + ["Unusual", "Limits"], ibody=s_ctx_index(IDX11, 32, override={0: p10}))
+
+
+def define_invalid_13():
+    F = ["Format13"]
+    ix, lb, sh = "Index mode 5: ctx-rans", "Label mode 6: ctx-rans", "Format 1.3 modes"
+    good_i, good_l = s_ctx_index(IDX11, 32), s_ctx_labels(LAB11, 3, IDX11)
+    L = RANS_L
+
+    def b13(ibody=None, lbody=None, idx=IDX11, lab=LAB11, N=32, C=3):
+        return build(idx, lab, N, C, imode=5, lmode=6, ibody=ibody, lbody=lbody,
+                     hdr={"minor": 3})
+
+    def seg_edit(fn):
+        def edit(data):
+            data[0] = fn(data[0])
+        return edit
+    n("n_ctx_segment_count_zero", "ctx-rans index: Segment_Count 0", sh, "ctx-segment-count",
+      "FormatError", b13(ibody=b"\x00" + good_i[1:]), flags=F)
+    n("n_ctx_segment_count_gt_k", "ctx-rans labels: Segment_Count 7 with k = 6", sh,
+      "ctx-segment-count", "FormatError", b13(lbody=b"\x07" + good_l[1:]), flags=F)
+    n("n_ctx_precision_11", "ctx-rans index: table 0 with P = 11 (limit max(10, bitlen(96)) "
+      "= 10); the words are coded with it", sh, "ctx-precision", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, override={0: (11, [0, 2, 3], [1024, 512, 512])})),
+      flags=F)
+    n("n_ctx_absent_table", "ctx-rans index: table 3's present bit cleared (gap 4 needs it)",
+      sh, "ctx-absent-table", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, present_over={3: 0})), flags=F)
+    n("n_ctx_table_padding", "ctx-rans index: a padding bit after the tables", sh, "padding",
+      "FormatError", b13(ibody=s_ctx_index(IDX11, 32, pad=1)), flags=F)
+    n("n_ctx_zero_frequency", "ctx-rans index: table 0 lists class 2 with frequency 0", sh,
+      "rans-zero-frequency", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, write_over={0: (2, [0, 2, 3], [4, 0, 0])})), flags=F)
+    n("n_ctx_sum", "ctx-rans index: table 0's frequencies sum to 4 with P = 3", sh,
+      "rans-sum", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, write_over={0: (3, [0, 2, 3], [2, 1, 1])})), flags=F)
+    n("n_ctx_directory_nonminimal", "ctx-rans index: word_bytes 32 as the 2-byte varint a0 00",
+      sh, "varint-minimal", "FormatError", b13(ibody=good_i[:17] + b"\xa0\x00" + good_i[18:]),
+      flags=F)
+    n("n_ctx_trailing", "ctx-rans index: a byte after the segment data", sh, "trailing",
+      "FormatError", b13(ibody=good_i + b"\x00"), flags=F)
+    n("n_ctx_truncated", "ctx-rans labels: the last byte missing", sh, "stream-truncated",
+      "TruncatedError", b13(lbody=good_l[:-1]), flags=F)
+    n("n_ctx_word_area_odd", "ctx-rans index: word_bytes 31 (raw_bytes 2 keeps the total)", sh,
+      "rans-word-area", "FormatError", b13(ibody=s_ctx_index(IDX11, 32, rows={0: (None, 31, 2)})),
+      flags=F)
+    n("n_ctx_initial_state", "ctx-rans index: lane 2 starts at 5", sh, "rans-initial-state",
+      "FormatError", b13(ibody=s_ctx_index(IDX11, 32, x0={0: (L, L, 5, L)})), flags=F)
+    n("n_ctx_final_state", "ctx-rans labels: lane 3 coded from L + 7, so it ends there", sh,
+      "rans-final-state", "FormatError",
+      b13(lbody=s_ctx_labels(LAB11, 3, IDX11, x0={0: (L, L, L, L + 7)})), flags=F)
+    n("n_ctx_unconsumed", "ctx-rans index: a word after segment 0's words", sh,
+      "rans-unconsumed", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, rows={0: (None, 36, None)},
+                            edit=seg_edit(lambda d: [d[0] + bytes(4), d[1]]))), flags=F)
+    n("n_ctx_gap_past_n", "ctx-rans index: the stream of N = 32 in a payload with N = 22 "
+      "(gap 5 makes index 22)", ix, "index-lt-n", "FormatError", b13(ibody=good_i, N=22),
+      flags=F)
+    n("n_ctx_raw_long", "ctx-rans index: a zero byte after the raw area of segment 0", ix,
+      "trailing", "FormatError",
+      b13(ibody=s_ctx_index(IDX11, 32, rows={0: (None, None, 2)},
+                            edit=seg_edit(lambda d: [d[0], d[1] + b"\x00"]))), flags=F)
+    n("n_ctx_raw_padding", "ctx-rans index: a padding bit in the raw area", ix, "padding",
+      "FormatError", b13(ibody=s_ctx_index(IDX11, 32, raw_pad={0: 1})), flags=F)
+    n("n_ctx_raw_truncated", "ctx-rans index: segment 0 with no raw area (gap 2 needs a bit)",
+      ix, "stream-truncated", "TruncatedError",
+      b13(ibody=s_ctx_index(IDX11, 32, rows={0: (None, None, 0)},
+                            edit=seg_edit(lambda d: [d[0], b""]))), flags=F)
+    idx40 = list(range(0, 400, 10))
+    lab40 = [j % 3 for j in range(40)]
+    n("n_ctx_base_past_n", "ctx-rans index: segment 1's base 399 with N = 400", ix,
+      "ctx-base", "FormatError",
+      b13(ibody=s_ctx_index(idx40, 400, S=2, rows={1: (399, None, None)}), idx=idx40,
+          lab=lab40, N=400), flags=F)
+    n("n_ctx_base_mismatch", "ctx-rans index: segment 1's base 189, segment 0 ends at 190",
+      ix, "ctx-base", "FormatError",
+      b13(ibody=s_ctx_index(idx40, 400, S=2, rows={1: (189, None, None)}), idx=idx40,
+          lab=lab40, N=400), flags=F)
+    first = ctx_label_pairs(LAB11, IDX11, 0, 6)
+    n("n_ctx_back_first", "ctx-rans labels: a back event for label 1 (no earlier run)", lb,
+      "ctx-back", "FormatError",
+      b13(lbody=s_ctx_labels(LAB11, 3, IDX11, pairs=[[(64, 0), (0, BACK)] + first[2:]])),
+      flags=F)
+    n("n_ctx_literal_eq_prev", "ctx-rans labels: label 1 as a new event with literal 0, the "
+      "previous label", lb, "adaptive-canonical", "FormatError",
+      b13(lbody=s_ctx_labels(LAB11, 3, IDX11,
+                             pairs=[[(64, 0), (0, NEW), (64, 0)] + first[2:]])), flags=F)
+    n("n_ctx_literal_eq_back", "ctx-rans labels: label 3 as a new event with literal 0, the "
+      "label before the run", lb, "adaptive-canonical", "FormatError",
+      b13(lbody=s_ctx_labels(LAB11, 3, IDX11,
+                             pairs=[first[:3] + [(64, 1), (3, NEW), (64, 0)] + first[5:]])),
+      flags=F)
+    n("n_ctx_labels_k0_nonempty", "ctx-rans labels: k = 0 with a 1-byte stream", lb,
+      "empty-stream", "FormatError",
+      build([], [], 32, 3, imode=5, lmode=6, lbody=b"\x01", hdr={"minor": 3}), flags=F)
+
+
 # ================================================================ output
 
 
@@ -1633,6 +2003,8 @@ def collect() -> list[dict]:
     define_implementation_defined_11()
     define_valid_12()
     define_invalid_12()
+    define_valid_13()
+    define_invalid_13()
     return list(VECTORS)
 
 
@@ -1652,6 +2024,8 @@ NOTES = {
                 "unknown mode); also given by the entry's `format`.",
     "Format12": "Uses label mode 5 adaptive-gap, added in format 1.2 (a 1.0 or 1.1 decoder "
                 "rejects it as an unknown mode); also given by the entry's `format`.",
+    "Format13": "Uses index mode 5 or label mode 6 ctx-rans, added in format 1.3 (a 1.0-1.2 "
+                "decoder rejects it as an unknown mode); also given by the entry's `format`.",
 }
 
 

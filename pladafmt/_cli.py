@@ -600,10 +600,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(or @FILE to read it from a file)")
     p.add_argument("--index-mode", default="auto", metavar="M",
                    help="index coding: auto (smallest), or bitmap, varint, runs, rice, "
-                   "adaptive, optionally with +zstd (default: auto)")
+                   "adaptive, ctx-rans, optionally with +zstd (default: auto)")
     p.add_argument("--label-mode", default="auto", metavar="M",
                    help="label coding: auto, or packed, huffman, rle, rans, adaptive, "
-                   "adaptive-gap, optionally with +zstd (default: auto)")
+                   "adaptive-gap, ctx-rans, optionally with +zstd (default: auto)")
     p.add_argument("--zstd-level", type=int, default=19, metavar="L", help="Zstd level (default 19)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="payload file, or - for stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")

@@ -212,8 +212,22 @@ def decode_twin(raw: bytes, pool_size: int, count: int) -> list[int]:
             out.append(prev)
             n_prev = n
         rw.finish()
-        bits.finish()
+        _finish_raw(bits, nraw, s)
     return out
+
+
+def _finish_raw(bits: BitReader, nraw: int, s: int) -> None:
+    """The raw area ends in the byte holding its last bit, with zero padding."""
+    used = (bits.bitpos + 7) >> 3
+    if used != nraw:
+        raise FormatError(f"{STREAM}: trailing bytes: raw area of segment {s} expected "
+                          f"{used} bytes, got {nraw}")
+    if bits.bitpos & 7 and bits.raw[-1] >> (bits.bitpos & 7):
+        raise _raw_padding_error(s)
+
+
+def _raw_padding_error(s):
+    return FormatError(f"{STREAM}: padding bits of the raw area of segment {s} must be zero")
 
 
 def _base_error(s, base, last):
@@ -236,7 +250,7 @@ def _decode_segment(words, bits, bit_lo, bit_hi, cinfo, chain, pool_size, base, 
     next is one load, an and and an add.
     Returns 0, or 1 truncated words (info[0] = item), 2 unconsumed words, 3 final state,
     4 initial state (as _rans), 5 absent table (info[0] = item, info[1] = table),
-    6 truncated raw bits (info[0] = item), 7 gap out of range (info[0] = item,
+    6 truncated raw bits (info[0] = item, info[1] = width, info[2] = bits left), 7 gap out of range (info[0] = item,
     info[1] = limit), 8 raw area too long (info[0] = bits used), 9 raw padding."""
     nwords = words.shape[0]
     xs = np.empty(cr.RANS_LANES, dtype=np.int64)
@@ -277,6 +291,8 @@ def _decode_segment(words, bits, bit_lo, bit_hi, cinfo, chain, pool_size, base, 
         x0, x1, x2, x3 = x1, x2, x3, x
         if p + w > bit_hi:
             info[0] = j
+            info[1] = w
+            info[2] = bit_hi - p
             return 6
         v |= np.int64(peek64(bits, p) & ((np.uint64(1) << np.uint64(w)) - np.uint64(1)))
         p += w
@@ -381,13 +397,14 @@ def decode_segment(pl: Plan, s: int, out: np.ndarray) -> None:
     if st == 5:
         raise cr.absent_table_error(STREAM, s, int(info[1]), f"gap {int(info[0])}")
     if st == 6:
-        raise TruncatedError(f"{STREAM}: stream ends inside raw bits of gap {int(info[0])}")
+        raise TruncatedError(f"{STREAM}: stream ends inside raw bits of gap {int(info[0])}: "
+                             f"needs {int(info[1])} bits, {int(info[2])} left")
     if st == 7:
         raise _range_error(int(info[0]), int(info[1]), pl.pool_size)
     if st == 8:
         raise FormatError(f"{STREAM}: trailing bytes: raw area of segment {s} expected "
                           f"{(int(info[0]) + 7) >> 3} bytes, got {nraw}")
-    raise FormatError(f"{STREAM}: padding bits of the raw area of segment {s} must be zero")
+    raise _raw_padding_error(s)
 
 
 def decode(raw, pool_size: int, count: int) -> np.ndarray:

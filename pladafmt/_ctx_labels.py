@@ -263,23 +263,14 @@ def decode_twin(raw: bytes, class_count: int, count: int, indices) -> list[int]:
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _step(x0, t, cinfo, symlut, fblut):
-    """One rANS step with table t: (symbol, or -1 for an absent table; new state)."""
-    ci = cinfo[t]
-    i = (ci >> 32) + (x0 & ci & 0xFFFFFFFF)
-    e = fblut[i]
-    if e == 0:                             # the sentinel
-        return np.int64(-1), x0
-    return np.int64(symlut[i]), (e >> 40) * (x0 >> ((e >> 32) & 63)) + (e & 0xFFFFFFFF)
-
-
 @njit(cache=True, nogil=True)
 def _decode_segment(words, cinfo, symlut, fblut, indices, lo, hi, out, out32, info):
     """Decode labels lo..hi-1 of one segment (indices: all decoded indices).  Returns 0, or
     1-4 as _ctx_index, 5 absent table (info[0] = label, info[1] = table), 6 back event with
     no earlier run (info[0] = label), 7 literal equal to prev or back (info[0] = label,
-    info[1] = literal, info[2] = prev, info[3] = back)."""
+    info[1] = literal, info[2] = prev, info[3] = back).  A step with table t: slot i =
+    base + (x & mask) from cinfo[t], then one load each of fblut and symlut (the helper
+    functions are written out: Numba's inlining of array arguments cost ~5x here)."""
     nwords = words.shape[0]
     xs = np.empty(cr.RANS_LANES, dtype=np.int64)
     for lane in range(cr.RANS_LANES):
@@ -292,17 +283,23 @@ def _decode_segment(words, cinfo, symlut, fblut, indices, lo, hi, out, out32, in
     x0, x1, x2, x3 = xs[0], xs[1], xs[2], xs[3]
     wp = cr.STATE_WORDS
     m = 0                                   # symbols decoded (for the lane rotation)
+    low = np.int64(cr.WORD_MASK)
+    lit = cinfo[LITERAL]
     prev = np.int64(-1)
     back = np.int64(-1)
     run = 0
     for j in range(lo, hi):
         if j > lo:
             t = min(run, RUN_CTX - 1) * GAP_CTX + _bucket(indices[j] - indices[j - 1])
-            e, x = _step(x0, t, cinfo, symlut, fblut)
-            if e < 0:
+            ci = cinfo[t]
+            i = (ci >> 32) + (x0 & ci & low)
+            f = fblut[i]
+            if f == 0:                      # the sentinel: table t is absent
                 info[0] = j
                 info[1] = t
                 return 5
+            e = symlut[i]
+            x = (f >> 40) * (x0 >> ((f >> 32) & 63)) + (f & low)
             if x < cr.RANS_L:
                 if wp >= nwords:
                     info[0] = j
@@ -325,11 +322,14 @@ def _decode_segment(words, cinfo, symlut, fblut, indices, lo, hi, out, out32, in
                 out[j] = prev
                 out32[j] = prev
                 continue
-        lab, x = _step(x0, LITERAL, cinfo, symlut, fblut)
-        if lab < 0:
+        i = (lit >> 32) + (x0 & lit & low)
+        f = fblut[i]
+        if f == 0:
             info[0] = j
             info[1] = LITERAL
             return 5
+        lab = np.int64(symlut[i])
+        x = (f >> 40) * (x0 >> ((f >> 32) & 63)) + (f & low)
         if x < cr.RANS_L:
             if wp >= nwords:
                 info[0] = j

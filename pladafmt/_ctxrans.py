@@ -60,9 +60,10 @@ def p_limit(alphabet: int) -> int:
 # segments
 
 def segment_count(count: int) -> int:
-    """Encoder rule: 1 below 2^17 items, else the largest power of two <= count >> 16,
-    capped at 16 (two threads gain ~2x; more segments serve machines with more cores)."""
-    s = count >> 16
+    """Encoder rule: 1 below 2^17 items, else the largest power of two <= count / 2^16,
+    capped at 16 (two threads gain ~2x; more segments serve machines with more cores).
+    Tests lower SEGMENT_ITEMS to get several segments from small inputs."""
+    s = count // SEGMENT_ITEMS
     if s < 2:
         return 1
     return min(SEGMENT_COUNT_ENC_MAX, 1 << (_bitlen(s) - 1))
@@ -147,7 +148,10 @@ def tables_bits_bound(alphabets) -> int:
 
 
 def _table_error(e, stream, t):
-    return type(e)(f"{stream}: table {t}: {str(e).removeprefix('rans: ')}")
+    """Mode 3's table error (from its reader, or a twin BitReader named after the stream),
+    renamed as this stream's table t."""
+    msg = str(e).removeprefix("rans: ").removeprefix(f"{stream}: ")
+    return type(e)(f"{stream}: table {t}: {msg}")
 
 
 def dense_tables(tables, alphabets):

@@ -215,6 +215,30 @@ REFERENCE_REASONS = {
     'n_runs_run_after_last_index': 'index_stream runs: run at byte 6 runs past the e',
     'n_zstd_window_2tb': 'index_stream varint: Zstd frame header invalid: ',
     'n_rice_empty_body': 'rice: stream ends inside same_r of block 0: need',
+    'n_ctx_segment_count_zero': 'ctx-rans index: Segment_Count must be in [1, min',
+    'n_ctx_segment_count_gt_k': 'ctx-rans labels: Segment_Count must be in [1, mi',
+    'n_ctx_precision_11': 'ctx-rans index: table 0: precision must be <= 10',
+    'n_ctx_absent_table': 'ctx-rans index: gap 4 (segment 0) needs table 3,',
+    'n_ctx_table_padding': 'ctx-rans index: table padding bits must be zero,',
+    'n_ctx_zero_frequency': 'ctx-rans index: table 0: frequency of symbol 2 m',
+    'n_ctx_sum': 'ctx-rans index: table 0: frequencies must sum to',
+    'n_ctx_directory_nonminimal': 'ctx-rans index: word_bytes of segment 0 must be ',
+    'n_ctx_trailing': 'ctx-rans index: trailing bytes: expected 52 byte',
+    'n_ctx_truncated': 'ctx-rans labels: segment data needs 32 bytes, 31',
+    'n_ctx_word_area_odd': 'ctx-rans index: word area of segment 0 must be a',
+    'n_ctx_initial_state': 'ctx-rans index: initial state of lane 2 of segme',
+    'n_ctx_final_state': 'ctx-rans labels: final state of lane 3 of segmen',
+    'n_ctx_unconsumed': 'ctx-rans index: unconsumed words in segment 0: e',
+    'n_ctx_gap_past_n': 'ctx-rans index: gap 5 must be <= -1 so that inde',
+    'n_ctx_raw_long': 'ctx-rans index: trailing bytes: raw area of segm',
+    'n_ctx_raw_padding': 'ctx-rans index: padding bits of the raw area of ',
+    'n_ctx_raw_truncated': 'ctx-rans index: stream ends inside raw bits of g',
+    'n_ctx_base_past_n': 'ctx-rans index: base of segment 1 must be <= poo',
+    'n_ctx_base_mismatch': 'ctx-rans index: base of segment 1 must equal the',
+    'n_ctx_back_first': 'ctx-rans labels: label 1: back event with no ear',
+    'n_ctx_literal_eq_prev': 'ctx-rans labels: label 1 coded in full must diff',
+    'n_ctx_literal_eq_back': 'ctx-rans labels: label 3 coded in full must diff',
+    'n_ctx_labels_k0_nonempty': 'label_stream ctx-rans: length expected <= 0 for ',
 }
 
 
@@ -259,9 +283,27 @@ def test_format_12_vectors():
     assert all("Format12" in v["flags"] for v in v12)
 
 
+def test_format_13_vectors():
+    """ctx-rans: labels after every index mode and indices before other label modes, raw
+    and Zstd-wrapped, several segments, and a must-reject file per rule."""
+    v13 = [v for v in VECTORS if v["format"] == "1.3"]
+    valid = [v for v in v13 if v["result"] == "valid"]
+    assert {v["expected"]["index_mode"].split("+")[0] for v in valid} == {
+        "bitmap", "varint", "runs", "rice", "adaptive", "ctx-rans"}
+    assert {v["expected"]["label_mode"] for v in valid} >= {"ctx-rans", "ctx-rans+zstd",
+                                                            "packed", "rans"}
+    assert {v["rule"] for v in v13 if v["result"] == "invalid"} >= {
+        "ctx-segment-count", "ctx-precision", "ctx-absent-table", "ctx-base", "ctx-back",
+        "adaptive-canonical", "rans-word-area", "rans-initial-state", "rans-final-state",
+        "rans-unconsumed", "index-lt-n", "padding", "trailing", "stream-truncated",
+        "varint-minimal", "empty-stream"}
+    assert all("Format13" in v["flags"] and v.get("expected", {}).get("version", [1, 3])
+               == [1, 3] for v in v13)
+
+
 def test_twin_decoders_agree_on_format_11_vectors(monkeypatch):
-    """The pure-Python twins of the 1.1 and 1.2 modes give the same values, or the same
-    error and message, as the Numba kernels on every 1.1 and 1.2 vector."""
+    """The pure-Python twins of the 1.1, 1.2 and 1.3 modes give the same values, or the
+    same error and message, as the Numba kernels on every 1.1, 1.2 and 1.3 vector."""
     from pladafmt import _modes
 
     def outcome(data):
@@ -271,17 +313,19 @@ def test_twin_decoders_agree_on_format_11_vectors(monkeypatch):
             return type(exc).__name__, str(exc)
         return "decoded", p.indices.tolist(), p.labels.tolist()
 
-    v11 = [v for v in VECTORS if v["format"] in ("1.1", "1.2")]
+    v11 = [v for v in VECTORS if v["format"] in ("1.1", "1.2", "1.3")]
     files = [(SUITE / "vectors" / v["file"]).read_bytes() for v in v11]
     kernel = [outcome(d) for d in files]
     for table in (_modes.INDEX_MODE_TABLE, _modes.LABEL_MODE_TABLE):
-        for mid in (3, 4, 5):
+        for mid in (3, 4, 5, 6):
             mode = table.get(mid)
             if mode is None:
                 continue
+            # decode_u32 and segments off: the container then calls decode, the twin
             monkeypatch.setitem(table, mid, mode._replace(
                 decode=lambda raw, size, count, *ctx, tw=mode.decode_twin:
-                np.asarray(tw(bytes(raw), size, count, *ctx), dtype=np.int64)))
+                np.asarray(tw(bytes(raw), size, count, *ctx), dtype=np.int64),
+                decode_u32=None, segments=None))
     twin = [outcome(d) for d in files]
     assert [(v["id"], t) for v, k, t in zip(v11, kernel, twin) if k != t] == []
 

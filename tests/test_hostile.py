@@ -285,7 +285,7 @@ def _min_budget(data):
 
 BUDGET_CASES = [("varint", "packed"), ("runs", "rle"), ("bitmap", "huffman"),
                 ("varint+zstd", "packed+zstd"), ("bitmap+zstd", "rle+zstd"), ("rice", "rans"),
-                ("rice", "huffman+zstd")]
+                ("rice", "huffman+zstd"), ("ctx-rans", "ctx-rans"), ("ctx-rans+zstd", "packed")]
 
 
 @pytest.mark.parametrize("im,lm", BUDGET_CASES)
@@ -304,6 +304,16 @@ def test_max_decoded_bytes_at_limit_and_one_past(im, lm):
     need = 16 * k + 64 * 9 + zraw + (n if im.startswith("bitmap") else 0)
     need += 4 * k if lm.split("+")[0] in ("rans", "huffman") else 0
     need += 12 * (4 * k + 4096) if lm.split("+")[0] == "rans" else 0
+    # ctx-rans: the slot tables' bound (20 B a slot for the index, 12 for the labels) and
+    # one copy of the stream
+    for kind, name in ((0, im), (1, lm)):
+        if name.split("+")[0] == "ctx-rans":
+            sec = [s for s in lay.sections if s.type == (2 if kind == 0 else 3)][0]
+            raw = data[sec.body_offset:sec.end]
+            raw = fuzzlib.zstd_decompress(raw) if sec.zstd else raw
+            need += (20 * (16 * 1024 + 1) if kind == 0 else 12 * (64 * 1024 + 1024 + 1)) \
+                + len(raw)
+    need += 4 * k if lm.split("+")[0] == "ctx-rans" else 0
     assert _min_budget(data) == need
     assert np.array_equal(pladafmt.decode(data, max_decoded_bytes=need).indices, idx)
     with pytest.raises(LimitError) as info:
@@ -650,7 +660,7 @@ def test_large_payloads_from_many_threads_identical_results_and_errors():
     idx = np.sort(rng.choice(n, k, replace=False))
     lab = rng.integers(0, 50, k)
     combos = [("varint", "packed"), ("rice", "rans"), ("adaptive+zstd", "adaptive"),
-              ("runs", "huffman+zstd"), ("bitmap", "rle")]
+              ("runs", "huffman+zstd"), ("bitmap", "rle"), ("ctx-rans", "ctx-rans")]
     good, bad = [], []
     for im, lm in combos:
         if im.split("+")[0] not in pladafmt.INDEX_MODES or lm.split("+")[0] not in pladafmt.LABEL_MODES:
@@ -667,6 +677,7 @@ def test_large_payloads_from_many_threads_identical_results_and_errors():
     expected = [pladafmt.decode(d) for d in good]
     expected_err = [_decode_err(d) for d in bad]
     assert all("index_stream" in str(e) or "rice" in str(e) or "adaptive index" in str(e)
+               or "ctx-rans index" in str(e)
                or "runs" in str(e) or "varint" in str(e) or "bitmap" in str(e)
                for e in expected_err), expected_err
 
