@@ -223,8 +223,16 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
                 for i in m]
         L.append(f"### {case['workload']['name']}\n")
         L.append(_table(["index \\ label"] + labs, rows))
-        L.append(f"\n`auto` = {_fmt_bytes(case['results'].get('pladafmt auto', {}).get('bytes'))}"
-                 f" B; equals the best pair: {case.get('pladafmt_auto_equals_best_pair')}.\n")
+        auto_b = case['results'].get('pladafmt auto', {}).get('bytes')
+        line = (f"\n`auto` = {_fmt_bytes(auto_b)} B; equals the best pair: "
+                f"{case.get('pladafmt_auto_equals_best_pair')}")
+        rule = case.get("pladafmt_auto_rule_pair")
+        if rule and not case.get("pladafmt_auto_equals_best_pair"):
+            line += (f"; equals the pair auto's rule picks ({rule['index_mode']} | "
+                     f"{rule['label_mode']}: a context-modelled mode must save 0.5 % of its "
+                     f"stream to be taken): {case.get('pladafmt_auto_equals_rule_pair')}; "
+                     f"auto is {auto_b - best} B larger than the best pair, for decode speed")
+        L.append(line + ".\n")
 
     # ---------------------------------------------------------- details
     L.append("## All contenders (one table per workload; rows grouped by keep rate)\n")

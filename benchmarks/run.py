@@ -283,6 +283,32 @@ def timing_level(w: W.Workload) -> str:
     return "full" if sweep and w.k <= ENCODE_TIMING_MAX_K else "decode"
 
 
+def _stream_body_bytes(data: bytes, kind: str) -> int:
+    """Body length of the payload's index (kind "index") or label stream section."""
+    want = 2 if kind == "index" else 3
+    pos = 88
+    while pos + 12 <= len(data):
+        stype = int.from_bytes(data[pos:pos + 2], "little")
+        length = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if stype == want:
+            return length
+        pos += 12 + length
+    raise ValueError(f"no {kind} stream section")
+
+
+def _auto_pick(streams: dict) -> str | None:
+    """Which variant "auto" keeps, by pladafmt's own rule, from {variant: body bytes}."""
+    from pladafmt._codec import auto_choice
+    from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
+    names = [v for v, b in streams.items() if b is not None]
+    sizes = []
+    for v in names:
+        base = v.split("+")[0]
+        m = mode_by_name(INDEX_MODE_TABLE, base) or mode_by_name(LABEL_MODE_TABLE, base)
+        sizes.append((streams[v], m.id, v.endswith("+zstd"), m.context_modelled))
+    return names[auto_choice(sizes)] if names else None
+
+
 def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
     t0 = time.perf_counter()
     idx, lab = w.generate()
@@ -321,6 +347,8 @@ def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
                 r["chosen"] = f"{p.index_mode} | {p.label_mode}"
             except Exception:  # noqa: BLE001
                 pass
+        if c.meta and c.meta.get("kind") in ("index", "label"):
+            r["stream_bytes"] = _stream_body_bytes(data, c.meta["kind"])
         del di, dl
         # The verify encode/decode above are the warm-up runs (dropped).
         if r["roundtrip_ok"] and timed == "full":
@@ -389,6 +417,16 @@ def compose_pladafmt(case: dict, cons) -> None:
         auto = res.get("pladafmt auto", {}).get("bytes")
         if auto is not None:
             case["pladafmt_auto_equals_best_pair"] = auto == best[0]
+            # what auto should pick by its rule (context-modelled modes must save
+            # AUTO_CONTEXT_MIN_GAIN of their stream), from the streams' own sizes
+            pi = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
+                             if c.meta and c.meta.get("kind") == "index"})
+            pl = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
+                             if c.meta and c.meta.get("kind") == "label"})
+            if pi and pl:
+                case["pladafmt_auto_rule_pair"] = {"bytes": matrix[pi][pl], "index_mode": pi,
+                                                   "label_mode": pl}
+                case["pladafmt_auto_equals_rule_pair"] = auto == matrix[pi][pl]
         # Per-index-mode best (over label modes), and per-label-mode best: for the figure.
         case["pladafmt_index_best"] = {i: min(v for v in row.values() if v is not None)
                                        for i, row in matrix.items()

@@ -14,8 +14,12 @@ from . import (_adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _ctx_
 # segments (optional): the module of a segmented mode (format 1.3 ctx-rans), whose
 # prepare/decode_segment let an index and a label stream with the same segments decode
 # segment by segment on several threads.
+# context_modelled: the mode decodes through a context model (adaptive range coding or
+# context-chained table lookups), several times slower per item than the others; "auto"
+# takes it only when it saves at least AUTO_CONTEXT_MIN_GAIN (_codec.py).
 Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
-                          "needs_indices decode_u32 segments", defaults=(False, None, None))
+                          "needs_indices decode_u32 segments context_modelled",
+                  defaults=(False, None, None, False))
 
 INDEX_MODE_TABLE = {
     0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
@@ -42,7 +46,8 @@ def _register(table, module):
                                  module.decode, module.raw_size_bound, module.encode_twin,
                                  module.decode_twin, getattr(module, "NEEDS_INDICES", False),
                                  getattr(module, "decode_with_u32", None),
-                                 module if hasattr(module, "prepare") else None)
+                                 module if hasattr(module, "prepare") else None,
+                                 getattr(module, "CONTEXT_MODELLED", False))
 
 
 def mode_by_name(table, name):

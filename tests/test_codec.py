@@ -243,7 +243,7 @@ def test_metadata_and_digest_roundtrip():
     (dict(indices=[1], labels=[3]), r"labels: expected 0 <= label < C 3, got 3"),
     (dict(indices=[1, 2], labels=[0]), r"labels: expected one per index \(2\), got 1"),
     (dict(indices=[1.5], labels=[0]), r"indices: expected integers, got dtype float64"),
-    (dict(indices=[1], labels=[0], index_mode="zip"), r"index_mode: expected 'auto' or one of"),
+    (dict(indices=[1], labels=[0], index_mode="zip"), r"index_mode: expected 'auto', 'smallest' or one of"),
     (dict(indices=[1], labels=[0], zstd_level=22), r"zstd_level: expected 1..19, got 22"),
     (dict(indices=[1], labels=[0], pool_digest=b"x"), r"pool_digest: expected 32 bytes, got 1"),
     (dict(indices=[1], labels=[0], metadata={"x": float("nan")}), r"metadata: expected JSON-safe"),

@@ -442,3 +442,28 @@ def test_fuzz_kernel_and_twin_agree(kind, data):
         except PladaError as e:
             results.append((type(e).__name__, None))
     assert results[0] == results[1]
+
+
+def test_auto_rule_weighs_decode_cost():
+    """auto takes a context-modelled mode only when it saves >= 0.5 % of the stream
+    (AUTO_CONTEXT_MIN_GAIN); "smallest" takes the smallest stream whatever its mode."""
+    choice = _codec.auto_choice
+    assert choice([(1000, 3, False, False), (996, 5, False, True)], 0.005) == 0
+    assert choice([(1000, 3, False, False), (994, 5, False, True)], 0.005) == 1
+    assert choice([(1000, 3, False, False), (996, 5, False, True)], 0.0) == 1
+    assert choice([(996, 5, False, True), (1000, 4, False, True)], 0.005) == 0   # no plain one
+    assert choice([(50, 1, True, False), (50, 1, False, False)], 0.005) == 1     # raw first
+    # uniform gaps, 10 % of a pool: ctx-rans is 0.7 % smaller than rice, so auto takes it;
+    # at 1 % of 2M it is larger, so rice
+    rng = np.random.default_rng(3)
+    idx = np.sort(rng.choice(400_000, 40_000, replace=False))
+    lab = rng.integers(0, 7, idx.size)
+    rice, ctx = len(pladafmt._modes.INDEX_MODE_TABLE[3].encode(idx, 400_000)), \
+        len(ci.encode(idx, 400_000))
+    assert ctx < rice
+    gain = 1 - ctx / rice
+    got = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=400_000, classes=7)).index_mode
+    assert got == ("ctx-rans" if gain >= _codec.AUTO_CONTEXT_MIN_GAIN else "rice")
+    strict = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=400_000, classes=7,
+                                             index_mode="smallest")).index_mode
+    assert strict == "ctx-rans"
