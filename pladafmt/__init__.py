@@ -30,4 +30,4 @@ from ._modes import LABEL_MODE_TABLE as _L
 
 INDEX_MODES = tuple(m.name for m in sorted(_I.values()))
 LABEL_MODES = tuple(m.name for m in sorted(_L.values()))
-__version__ = "1.2.0"
+__version__ = "1.3.0"
