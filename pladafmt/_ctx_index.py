@@ -255,14 +255,9 @@ def _decode_segment(words, bits, bit_lo, bit_hi, cinfo, chain, pool_size, base, 
     info[1] = limit), 8 raw area too long (info[0] = bits used), 9 raw padding."""
     nwords = words.shape[0]
     xs = np.empty(cr.RANS_LANES, dtype=np.int64)
-    for lane in range(cr.RANS_LANES):
-        x = np.int64(words[2 * lane]) | (np.int64(words[2 * lane + 1]) << 32)
-        if x < cr.RANS_L:                  # also catches x >= 2^63 (negative int64)
-            info[0] = lane
-            info[2] = x
-            return 4
-        xs[lane] = x
-    # x0 is the lane of the next symbol; the lanes rotate after each one
+    st = cr.load_states(words, xs, info)
+    if st:
+        return st
     x0, x1, x2, x3 = xs[0], xs[1], xs[2], xs[3]
     wp = cr.STATE_WORDS
     p = bit_lo
@@ -304,19 +299,10 @@ def _decode_segment(words, bits, bit_lo, bit_hi, cinfo, chain, pool_size, base, 
             return 7
         prev += v
         out[j] = prev
-    # un-rotate: after m symbols the state of lane L sits at position (L - m) mod 4
     xs[0], xs[1], xs[2], xs[3] = x0, x1, x2, x3
-    m = hi - lo
-    info[0] = wp
-    info[1] = nwords
-    if wp != nwords:
-        return 2
-    for lane in range(cr.RANS_LANES):
-        xl = xs[(lane - m) & 3]
-        if xl != cr.RANS_L:
-            info[0] = lane
-            info[2] = xl
-            return 3
+    st = cr.end_states(xs, hi - lo, wp, nwords, info)
+    if st:
+        return st
     used = (p - bit_lo + 7) >> 3
     if bit_lo + 8 * used != bit_hi:
         info[0] = p - bit_lo

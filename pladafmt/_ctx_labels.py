@@ -274,13 +274,9 @@ def _decode_segment(words, cinfo, symlut, fblut, indices, lo, hi, out, out32, in
     functions are written out: Numba's inlining of array arguments cost ~5x here)."""
     nwords = words.shape[0]
     xs = np.empty(cr.RANS_LANES, dtype=np.int64)
-    for lane in range(cr.RANS_LANES):
-        x = np.int64(words[2 * lane]) | (np.int64(words[2 * lane + 1]) << 32)
-        if x < cr.RANS_L:
-            info[0] = lane
-            info[2] = x
-            return 4
-        xs[lane] = x
+    st = cr.load_states(words, xs, info)
+    if st:
+        return st
     x0, x1, x2, x3 = xs[0], xs[1], xs[2], xs[3]
     wp = cr.STATE_WORDS
     m = 0                                   # symbols decoded (for the lane rotation)
@@ -351,17 +347,7 @@ def _decode_segment(words, cinfo, symlut, fblut, indices, lo, hi, out, out32, in
         out[j] = lab
         out32[j] = lab
     xs[0], xs[1], xs[2], xs[3] = x0, x1, x2, x3
-    info[0] = wp
-    info[1] = nwords
-    if wp != nwords:
-        return 2
-    for lane in range(cr.RANS_LANES):
-        xl = xs[(lane - m) & 3]
-        if xl != cr.RANS_L:
-            info[0] = lane
-            info[2] = xl
-            return 3
-    return 0
+    return cr.end_states(xs, m, wp, nwords, info)
 
 
 class Plan:

@@ -235,6 +235,39 @@ def encode_words_twin(pairs, tables) -> bytes:
     return b"".join(v.to_bytes(4, "little") for v in words)
 
 
+@njit(cache=True, nogil=True)
+def load_states(words, xs, info):
+    """The four initial lane states of a word area into xs: 0, or 4 with info[0] = the
+    lane and info[2] = its state when one is outside [2^31, 2^63)."""
+    for lane in range(RANS_LANES):
+        x = np.int64(words[2 * lane]) | (np.int64(words[2 * lane + 1]) << 32)
+        if x < RANS_L:                     # also catches x >= 2^63 (negative int64)
+            info[0] = lane
+            info[2] = x
+            return 4
+        xs[lane] = x
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def end_states(xs, m, wp, nwords, info):
+    """End of a word area after m symbols, xs holding the rotated lanes (the lane of the
+    next symbol first, so lane L sits at (L - m) mod 4): 0, or 2 unconsumed words
+    (info[0] = used, info[1] = words), 3 a final state != L (info[0] = lane,
+    info[2] = its state)."""
+    info[0] = wp
+    info[1] = nwords
+    if wp != nwords:
+        return 2
+    for lane in range(RANS_LANES):
+        xl = xs[(lane - m) & 3]
+        if xl != RANS_L:
+            info[0] = lane
+            info[2] = xl
+            return 3
+    return 0
+
+
 class WordsTwin:
     """Readable twin of the decoders' rANS state: 4 lanes over one segment's word area."""
 
