@@ -450,9 +450,10 @@ def _prepare_stream(buf, sec, table, kind, size, count, budget):
         budget.spend(12 * (4 * count + 4096), "label_stream rans decode tables")
     if mode.segments is not None:
         # its slot tables, at most 2^p_limit slots per table at 12 B (+ 8 B of the index
-        # mode's chain words), and one copy of each segment's word area
-        per_slot = 20 if kind == "index_stream" else 12
-        budget.spend(per_slot * mode.segments.slot_bound(size) + raw.shape[0],
+        # mode's chain words), aligned copies of the word areas, and for the index stream
+        # also the stream as 64-bit words for its raw bits (+ 2 slack words)
+        per_slot, copies, extra = (20, 2, 24) if kind == "index_stream" else (12, 1, 0)
+        budget.spend(per_slot * mode.segments.slot_bound(size) + copies * raw.shape[0] + extra,
                      f"{kind} {mode.name} decode tables")
     if kind == "label_stream" and mode.decode_u32 is not None:
         budget.spend(4 * count, f"label_stream {mode.name} labels as uint32 (checksum form)")

@@ -304,15 +304,15 @@ def test_max_decoded_bytes_at_limit_and_one_past(im, lm):
     need = 16 * k + 64 * 9 + zraw + (n if im.startswith("bitmap") else 0)
     need += 4 * k if lm.split("+")[0] in ("rans", "huffman") else 0
     need += 12 * (4 * k + 4096) if lm.split("+")[0] == "rans" else 0
-    # ctx-rans: the slot tables' bound (20 B a slot for the index, 12 for the labels) and
-    # one copy of the stream
+    # ctx-rans: the slot tables' bound (20 B a slot for the index, 12 for the labels), the
+    # word-area copies, and the index stream as 64-bit words
     for kind, name in ((0, im), (1, lm)):
         if name.split("+")[0] == "ctx-rans":
             sec = [s for s in lay.sections if s.type == (2 if kind == 0 else 3)][0]
             raw = data[sec.body_offset:sec.end]
             raw = fuzzlib.zstd_decompress(raw) if sec.zstd else raw
-            need += (20 * (16 * 1024 + 1) if kind == 0 else 12 * (64 * 1024 + 1024 + 1)) \
-                + len(raw)
+            need += (20 * (16 * 1024 + 1) + 2 * len(raw) + 24 if kind == 0
+                     else 12 * (64 * 1024 + 1024 + 1) + len(raw))
     need += 4 * k if lm.split("+")[0] == "ctx-rans" else 0
     assert _min_budget(data) == need
     assert np.array_equal(pladafmt.decode(data, max_decoded_bytes=need).indices, idx)
