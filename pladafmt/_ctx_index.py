@@ -251,8 +251,9 @@ def _decode_segment(words, bits, bit_lo, bit_hi, cinfo, chain, pool_size, base, 
     next is one load, an and and an add.
     Returns 0, or 1 truncated words (info[0] = item), 2 unconsumed words, 3 final state,
     4 initial state (as _rans), 5 absent table (info[0] = item, info[1] = table),
-    6 truncated raw bits (info[0] = item, info[1] = width, info[2] = bits left), 7 gap out of range (info[0] = item,
-    info[1] = limit), 8 raw area too long (info[0] = bits used), 9 raw padding."""
+    6 truncated raw bits (info[0] = item, info[1] = width, info[2] = bits left),
+    7 gap out of range (info[0] = item, info[1] = limit), 8 raw area too long
+    (info[0] = bits used), 9 raw padding."""
     nwords = words.shape[0]
     xs = np.empty(cr.RANS_LANES, dtype=np.int64)
     st = cr.load_states(words, xs, info)

@@ -171,37 +171,11 @@ def dense_tables(tables, alphabets):
 
 
 # ---------------------------------------------------------------------------------------
-# rANS word areas: encoder kernel and twins
-
-@njit(cache=True, nogil=True)
-def encode_symbols(tids, syms, off, freq, cum, prec, words):
-    """rANS-code one segment's symbols (context tids[i], symbol syms[i]; symbol i in lane
-    i % 4) last to first into the end of words; return the index of the first word used."""
-    xs = np.full(RANS_LANES, RANS_L, dtype=np.int64)
-    wp = words.shape[0]
-    for i in range(syms.shape[0] - 1, -1, -1):
-        lane = i & (RANS_LANES - 1)
-        x = xs[lane]
-        t = tids[i]
-        e = off[t] + syms[i]
-        f = freq[e]
-        p = prec[t]
-        if (x >> (63 - p)) >= f:
-            wp -= 1
-            words[wp] = x & WORD_MASK
-            x >>= 32
-        xs[lane] = ((x // f) << p) + (x % f) + cum[e]
-    for lane in range(RANS_LANES - 1, -1, -1):
-        wp -= 1
-        words[wp] = xs[lane] >> 32
-        wp -= 1
-        words[wp] = xs[lane] & WORD_MASK
-    return wp
-
+# rANS word areas: the encoder (mode 3's kernel, _rans.encode_symbols) and twins
 
 def encode_words(tids, syms, off, freq, cum, prec) -> bytes:
     words = np.empty(syms.size + STATE_WORDS, dtype=np.int64)
-    first = encode_symbols(tids.astype(np.int64), syms.astype(np.int64), off, freq, cum, prec,
+    first = ra.encode_symbols(tids.astype(np.int64), syms.astype(np.int64), off, freq, cum, prec,
                            words)
     return words[first:].astype("<u4").tobytes()
 

@@ -306,22 +306,25 @@ def _check_labels(labels, class_count) -> np.ndarray:
 # Numba kernels
 
 @njit(cache=True, nogil=True)
-def _encode_kernel(labels, freq_of, cum_of, precision, words):
-    """Write the rANS words (the 4 initial states first) to the *end* of words, last word
-    at words[-1]; return the index of the first word used."""
+def encode_symbols(tids, syms, off, freq, cum, prec, words):
+    """rANS-code symbols (symbol i with table tids[i], in lane i % 4) last to first into
+    the end of words, the 4 initial states first; return the index of the first word used.
+    Table t's frequencies and cumulative counts are freq/cum[off[t] + symbol], its
+    precision prec[t].  Mode 3 codes with one table; the ctx-rans modes with several."""
     xs = np.full(RANS_LANES, RANS_L, dtype=np.int64)
     wp = words.shape[0]
-    shift = 63 - precision
-    for i in range(labels.shape[0] - 1, -1, -1):
+    for i in range(syms.shape[0] - 1, -1, -1):
         lane = i & (RANS_LANES - 1)
         x = xs[lane]
-        s = labels[i]
-        f = freq_of[s]
-        if (x >> shift) >= f:
+        t = tids[i]
+        e = off[t] + syms[i]
+        f = freq[e]
+        p = prec[t]
+        if (x >> (63 - p)) >= f:             # x >= f * 2^(63-P): push 32 bits out
             wp -= 1
             words[wp] = x & WORD_MASK
             x >>= 32
-        xs[lane] = ((x // f) << precision) + (x % f) + cum_of[s]
+        xs[lane] = ((x // f) << p) + (x % f) + cum[e]
     for lane in range(RANS_LANES - 1, -1, -1):
         wp -= 1
         words[wp] = xs[lane] >> 32
@@ -342,7 +345,9 @@ def encode(labels: np.ndarray, class_count: int) -> bytes:
     freq_of[symbols] = freqs
     cum_of[symbols] = np.cumsum(freqs) - freqs
     words = np.empty(labels.size + STATE_WORDS, dtype=np.int64)
-    first = _encode_kernel(labels, freq_of, cum_of, precision, words)
+    one = np.zeros(1, dtype=np.int64)
+    first = encode_symbols(np.zeros(labels.size, dtype=np.int64), labels, one, freq_of, cum_of,
+                           np.full(1, precision, dtype=np.int64), words)
     return w.getvalue() + words[first:].astype("<u4").tobytes()
 
 
