@@ -346,17 +346,15 @@ class Plan:
                  "count", "cinfo", "chain")
 
 
-def prepare(raw, pool_size: int, count: int, budget=None) -> Plan:
-    """Parse Segment_Count, the tables and the directory; build the decode tables.
-    budget(nbytes, what), if given, is charged before the decode tables are allocated."""
+def prepare(raw, pool_size: int, count: int) -> Plan:
+    """Parse Segment_Count, the tables and the directory; build the decode tables (the
+    container has charged their bound, slot_bound, to its memory budget)."""
     raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
     pl = Plan()
     pl.segs = cr.read_segment_count(raw, count, STREAM)
     pl.tables = cr.read_tables(raw, ALPHABETS, STREAM)
     pos = cr.table_padding(raw, pl.tables.end_bit, STREAM)
     pl.rows, pl.data_pos = _read_directory(raw, pos, pl.segs, pool_size, STREAM)
-    if budget is not None:
-        budget(20 * pl.tables.slots, f"{STREAM} decode tables")
     cr.finish_tables(pl.tables)
     tb = pl.tables
     pl.cinfo = np.empty(CONTEXTS, dtype=np.int64)

@@ -354,15 +354,13 @@ class Plan:
     __slots__ = ("tables", "sizes", "data_pos", "raw", "segs", "starts", "count")
 
 
-def prepare(raw, class_count: int, count: int, budget=None) -> Plan:
+def prepare(raw, class_count: int, count: int) -> Plan:
     raw = np.frombuffer(raw, dtype=np.uint8) if not isinstance(raw, np.ndarray) else raw
     pl = Plan()
     pl.segs = cr.read_segment_count(raw, count, STREAM)
     pl.tables = cr.read_tables(raw, alphabets(class_count), STREAM)
     pos = cr.table_padding(raw, pl.tables.end_bit, STREAM)
     pl.sizes, pl.data_pos = _read_directory(raw, pos, pl.segs, STREAM)
-    if budget is not None:
-        budget(12 * pl.tables.slots, f"{STREAM} decode tables")
     cr.finish_tables(pl.tables)
     pl.raw, pl.count = raw, count
     pl.starts = cr.segment_starts(count, pl.segs)

@@ -465,7 +465,7 @@ def read_tables(raw: np.ndarray, alphabets: np.ndarray, stream: str) -> Tables:
 
 
 def finish_tables(tb: Tables) -> None:
-    """Build the slot tables (after the caller has charged 12 * tb.slots to its budget)."""
+    """Build the slot tables (tb.slots of them; the container charges their bound)."""
     tb.cinfo = np.zeros(tb.precs.shape[0], dtype=np.int64)
     tb.symlut = np.empty(tb.slots, dtype=np.int32)
     tb.fblut = np.empty(tb.slots, dtype=np.int64)
