@@ -479,18 +479,25 @@ def rans_policy(labels):
     """(P, symbols, freqs) by the SPEC.md encoder rule."""
     symbols = sorted(set(labels))
     counts = [labels.count(s) for s in symbols]
-    k, D = len(labels), len(symbols)
+    p_min = (len(symbols) - 1).bit_length()
+    P, f = rans_best_precision(symbols, counts,
+                               min(24, max(p_min, len(labels).bit_length() + 1)))
+    return P, symbols, f
+
+
+def rans_best_precision(symbols, counts, p_hi):
+    """The rans encoder rule's P (bitlen(D - 1) .. p_hi) and frequencies: smallest
+    estimated size, first on ties."""
     gaps = [s - p - 1 for p, s in zip([-1] + symbols, symbols)]
     gap_bits = rice_bits(gaps, best_rice(gaps))
-    p_min = (D - 1).bit_length()
     best = None
-    for P in range(p_min, min(24, max(p_min, k.bit_length() + 1)) + 1):
+    for P in range((len(symbols) - 1).bit_length(), p_hi + 1):
         f = rans_quantize(counts, P)
         cost = sum(c * (P - math.log2(x)) for c, x in zip(counts, f))
         cost += rice_bits(f, best_rice(f)) + gap_bits
         if best is None or cost < best[0]:
             best = (cost, P, f)
-    return best[1], symbols, best[2]
+    return best[1], best[2]
 
 
 def rans_table(C, P, entries, *, d_field=None, rs=None, rf=None):
@@ -559,18 +566,10 @@ def ctx_policy(counts_by_symbol, A):
     if not symbols:
         return None
     counts = [counts_by_symbol[s] for s in symbols]
-    n_t, D = sum(counts), len(symbols)
-    gaps = [s - p - 1 for p, s in zip([-1] + symbols, symbols)]
-    gap_bits = rice_bits(gaps, best_rice(gaps))
-    p_min = (D - 1).bit_length()
-    best = None
-    for P in range(p_min, max(p_min, min(10, n_t.bit_length() + 1)) + 1):
-        f = rans_quantize(counts, P)
-        cost = sum(c * (P - math.log2(x)) for c, x in zip(counts, f))
-        cost += rice_bits(f, best_rice(f)) + gap_bits
-        if best is None or cost < best[0]:
-            best = (cost, P, f)
-    return best[1], symbols, best[2]
+    p_min = (len(symbols) - 1).bit_length()
+    P, f = rans_best_precision(symbols, counts,
+                               max(p_min, min(10, sum(counts).bit_length() + 1)))
+    return P, symbols, f
 
 
 def ctx_segments(k, S):

@@ -86,20 +86,9 @@ def choose_table(counts: np.ndarray):
     if symbols.size == 0:
         return None
     c = counts[symbols].astype(np.int64)
-    k = int(c.sum())
-    d = symbols.size
-    gaps = np.diff(symbols, prepend=-1) - 1
-    gap_bits = ra._rice_bits(gaps, ra.best_rice_param(gaps))
-    p_min = _bitlen(d - 1)
-    p_hi = max(p_min, min(P_MAX_ENC, _bitlen(k) + 1))
-    best = None
-    for p in range(p_min, p_hi + 1):
-        f = ra.quantize(c, p)
-        data_bits = float((c * (p - np.log2(f))).sum())
-        cost = data_bits + ra._rice_bits(f, ra.best_rice_param(f)) + gap_bits
-        if best is None or cost < best[0]:
-            best = (cost, p, f)
-    return best[1], symbols, best[2]
+    p_min = _bitlen(symbols.size - 1)
+    p, f = ra.best_precision(symbols, c, max(p_min, min(P_MAX_ENC, _bitlen(int(c.sum())) + 1)))
+    return p, symbols, f
 
 
 def choose_tables(tids: np.ndarray, syms: np.ndarray, alphabets) -> list:

@@ -86,20 +86,25 @@ def choose_table(labels: np.ndarray, class_count: int):
     counts_all = np.bincount(labels, minlength=class_count)
     symbols = np.flatnonzero(counts_all).astype(np.int64)
     counts = counts_all[symbols]
-    k = int(labels.size)
-    d = symbols.size
+    p_min = _bitlen(symbols.size - 1)
+    p_hi = min(P_MAX, max(p_min, _bitlen(labels.size) + 1))  # finer than the counts buys nothing
+    p, f = best_precision(symbols, counts, p_hi)
+    return p, symbols, f
+
+
+def best_precision(symbols, counts, p_hi):
+    """(P, freqs) with the smallest estimated stream, P from bitlen(D - 1) to p_hi: the
+    coded bits sum(c * (P - log2 f)) plus the table's Rice bits; first on ties."""
     gaps = np.diff(symbols, prepend=-1) - 1
     gap_bits = _rice_bits(gaps, best_rice_param(gaps))
-    p_min = _bitlen(d - 1)
-    p_hi = min(P_MAX, max(p_min, _bitlen(k) + 1))   # finer than the counts buys nothing
     best = None
-    for p in range(p_min, p_hi + 1):
+    for p in range(_bitlen(symbols.size - 1), p_hi + 1):
         f = quantize(counts, p)
         data_bits = float((counts * (p - np.log2(f))).sum())
         cost = data_bits + _rice_bits(f, best_rice_param(f)) + gap_bits
         if best is None or cost < best[0]:
             best = (cost, p, f)
-    return best[1], symbols, best[2]
+    return best[1], best[2]
 
 
 # ---------------------------------------------------------------------------------------
