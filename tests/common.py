@@ -2,7 +2,17 @@
 import struct
 import zlib
 
+import numpy as np
+
 from pladafmt._codec import HEADER, SECTION
+
+
+def as_raw(b: bytes) -> np.ndarray:
+    """A stream body as the decoders get it: a read-only uint8 view (so a kernel that
+    writes to its input fails)."""
+    a = np.frombuffer(bytes(b), dtype=np.uint8)
+    a.flags.writeable = False   # the container hands out read-only views
+    return a
 
 HEADER_FIELDS = ("magic", "major", "minor", "flags", "reserved", "required", "optional",
                  "pool_size", "count", "class_count", "section_count", "digest",

@@ -11,14 +11,9 @@ from pladafmt import _adaptive_gap_labels as ag
 from pladafmt import _adaptive_labels as al
 from pladafmt._errors import EncodeError, FormatError, PladaError, TruncatedError
 from conformance.generate import s_adaptive_gap_labels
+from common import as_raw
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def as_raw(b: bytes) -> np.ndarray:
-    a = np.frombuffer(b, dtype=np.uint8)
-    a.flags.writeable = False
-    return a
 
 
 def roundtrip(lab, c, idx):

@@ -14,16 +14,11 @@ from pladafmt import _ctx_index as ci
 from pladafmt import _ctx_labels as cl
 from pladafmt import _ctxrans as cr
 from pladafmt._errors import EncodeError, FormatError, PladaError, TruncatedError
+from common import as_raw
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                 HealthCheck.function_scoped_fixture])
 IDX11, LAB11 = [2, 3, 7, 20, 21, 22], [0, 0, 1, 0, 2, 0]
-
-
-def as_raw(b: bytes) -> np.ndarray:
-    a = np.frombuffer(b, dtype=np.uint8)
-    a.flags.writeable = False
-    return a
 
 
 @pytest.fixture

@@ -19,16 +19,11 @@ from hypothesis import strategies as st
 
 from pladafmt import _huffman as H
 from pladafmt._errors import PladaError
+from common import as_raw
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def as_raw(b: bytes) -> np.ndarray:
-    a = np.frombuffer(bytes(b), dtype=np.uint8)
-    a.flags.writeable = False   # the container hands out read-only views
-    return a
 
 
 def careful(raw, c, k):

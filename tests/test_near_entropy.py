@@ -11,17 +11,12 @@ from hypothesis import strategies as st
 from pladafmt import _adaptive, _adaptive_gap_labels, _adaptive_labels, _rans, _rice
 from pladafmt._bitio import BitWriter
 from pladafmt._errors import FormatError, PladaError, TruncatedError
+from common import as_raw
 
 INDEX_MODES = [_rice, _adaptive]
 LABEL_MODES = [_rans, _adaptive_labels]
 FAST = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
-
-
-def as_raw(b: bytes) -> np.ndarray:
-    a = np.frombuffer(b, dtype=np.uint8)
-    a.flags.writeable = False   # the container hands out read-only views
-    return a
 
 
 def roundtrip_index(mod, idx, n):
