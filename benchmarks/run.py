@@ -305,7 +305,7 @@ def _auto_pick(streams: dict) -> str | None:
     for v in names:
         base = v.split("+")[0]
         m = mode_by_name(INDEX_MODE_TABLE, base) or mode_by_name(LABEL_MODE_TABLE, base)
-        sizes.append((streams[v], m.id, v.endswith("+zstd"), m.context_modelled))
+        sizes.append((streams[v], m.id, v.endswith("+zstd"), m.decode_class))
     return names[auto_choice(sizes)] if names else None
 
 
@@ -418,7 +418,7 @@ def compose_pladafmt(case: dict, cons) -> None:
         if auto is not None:
             case["pladafmt_auto_equals_best_pair"] = auto == best[0]
             # what auto should pick by its rule (context-modelled modes must save
-            # AUTO_CONTEXT_MIN_GAIN of their stream), from the streams' own sizes
+            # AUTO_MIN_GAIN of their stream), from the streams' own sizes
             pi = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
                              if c.meta and c.meta.get("kind") == "index"})
             pl = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons

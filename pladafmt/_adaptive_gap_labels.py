@@ -25,7 +25,7 @@ MODE_ID = 5
 NAME = "adaptive-gap"
 KIND = "label"
 MIN_MINOR = 2
-CONTEXT_MODELLED = True   # "auto" weighs its decode cost (_codec.AUTO_CONTEXT_MIN_GAIN)
+DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 NEEDS_INDICES = True     # its contexts read the index stream (decoded first)
 
 RUN_CTX = 4              # same flag: min(run, 3) ...

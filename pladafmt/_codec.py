@@ -26,11 +26,13 @@ assert HEADER.size == K.HEADER_SIZE and SECTION.size == K.SECTION_HEADER_SIZE
 
 AUTO_BITMAP_MAX_BYTES = 64 << 20       # "auto" skips bitmaps larger than this (never smallest)
 NAME_OBJECT_BYTES = 64                 # budget charged per class name object
-# "auto" takes a context-modelled mode (Mode.context_modelled: 2-25x slower to decode) only
-# when its stream is at least this much smaller than the best other candidate: at 1 % of
-# a uniform IN-21K selection ctx-rans indices are 0.06 % smaller than rice and decode 2.5x
-# slower; on clustered selections the context modes save 20-25 %.
-AUTO_CONTEXT_MIN_GAIN = 0.005
+# "auto" takes a candidate of a costlier decode (auto_choice: the mode's decode class, plus
+# one for a Zstd wrapper) only when its stream is at least this much smaller than the best
+# candidate of each cheaper one.  At 1 % of a uniform IN-21K selection: ctx-rans indices
+# are 0.06 % smaller than rice and decode 2.5x slower; with C = 1000, huffman+zstd labels
+# are 0.15 % smaller than rans and the payload decodes 1.3x slower (0.88 against 0.67 ms).
+# On clustered selections the context modes save 20-25 %.
+AUTO_MIN_GAIN = 0.005
 PARALLEL_MIN_ITEMS = 1 << 15           # below this a second thread costs more than it saves
 
 
@@ -116,8 +118,8 @@ def _candidates(table, spec, kind, applicable):
 
 def _smallest_stream(cands, values, size, zstd_level, indices=None, strict=False):
     """Encode with every candidate and keep the smallest body (ties: lower mode id, raw).
-    Unless strict, a context-modelled candidate must also be AUTO_CONTEXT_MIN_GAIN smaller
-    than the best of the others (auto_choice).
+    Unless strict, a candidate of a costlier decode class must also be AUTO_MIN_GAIN
+    smaller than the best of each cheaper class (auto_choice).
 
     `indices` goes to the label modes whose contexts read them (Mode.needs_indices)."""
     raws, bodies = {}, []
@@ -127,24 +129,31 @@ def _smallest_stream(cands, values, size, zstd_level, indices=None, strict=False
             raws[mode.id] = mode.encode(values, size, *ctx)
         body = zstd_wrap(raws[mode.id], zstd_level) if use_zstd else raws[mode.id]
         bodies.append((mode, use_zstd, body))
-    sizes = [(len(b), m.id, z, m.context_modelled) for m, z, b in bodies]
-    pick = auto_choice(sizes, 0.0 if strict else AUTO_CONTEXT_MIN_GAIN)
+    sizes = [(len(b), m.id, z, m.decode_class) for m, z, b in bodies]
+    pick = auto_choice(sizes, 0.0 if strict else AUTO_MIN_GAIN)
     mode, use_zstd, body = bodies[pick]
     return mode, (K.SECTION_FLAG_ZSTD if use_zstd else 0), body
 
 
-def auto_choice(sizes, min_gain=AUTO_CONTEXT_MIN_GAIN):
-    """The rule of "auto", on (bytes, mode id, zstd, context_modelled) per candidate:
-    the index of the smallest (ties: lower mode id, raw before Zstd), except that a
-    context-modelled winner must be smaller than (1 - min_gain) x the best other
-    candidate, else that one wins.  Deterministic; benchmarks reuse it."""
+def auto_choice(sizes, min_gain=AUTO_MIN_GAIN):
+    """The rule of "auto", on (bytes, mode id, zstd, decode class) per candidate.
+
+    A candidate's decode cost is its mode's decode class (PLAIN 0, CONTEXT 1) plus one when
+    it is Zstd-wrapped.  Start from the smallest candidate (ties: lower mode id, raw before
+    Zstd).  While the choice is not (1 - min_gain) x smaller than the smallest candidate of
+    some cheaper cost, move to that candidate (the cheapest such cost first).  Deterministic,
+    and it ends: the cost only goes down.  Benchmarks reuse it."""
+    cost = [s[3] + s[2] for s in sizes]
     order = sorted(range(len(sizes)), key=lambda j: sizes[j][:3])
-    best = order[0]
-    if sizes[best][3]:
-        plain = [j for j in order if not sizes[j][3]]
-        if plain and sizes[best][0] > (1 - min_gain) * sizes[plain[0]][0]:
-            return plain[0]
-    return best
+    pick = order[0]
+    while True:
+        for c in sorted({cost[j] for j in order if cost[j] < cost[pick]}):
+            best = next(j for j in order if cost[j] == c)
+            if sizes[pick][0] > (1 - min_gain) * sizes[best][0]:
+                pick = best
+                break
+        else:
+            return pick
 
 
 def _maybe_zstd(raw, zstd_level):

@@ -27,7 +27,7 @@ MODE_ID = 5
 NAME = "ctx-rans"
 KIND = "index"
 MIN_MINOR = 3
-CONTEXT_MODELLED = True   # "auto" weighs its decode cost (_codec.AUTO_CONTEXT_MIN_GAIN)
+DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 STREAM = "ctx-rans index"
 
 N_MAX = 48                         # gaps < 2^48, so v = g + 1 <= 2^48 and n <= 48

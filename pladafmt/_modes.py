@@ -14,12 +14,14 @@ from . import (_adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _ctx_
 # segments (optional): the module of a segmented mode (format 1.3 ctx-rans), whose
 # prepare/decode_segment let an index and a label stream with the same segments decode
 # segment by segment on several threads.
-# context_modelled: the mode decodes through a context model (adaptive range coding or
-# context-chained table lookups), several times slower per item than the others; "auto"
-# takes it only when it saves at least AUTO_CONTEXT_MIN_GAIN (_codec.py).
+# decode_class: how costly the mode's decode is per item, for "auto" (_codec.auto_choice):
+# PLAIN (the default) or CONTEXT (a context model: adaptive range coding or context-chained
+# table lookups, several times slower per item); a Zstd wrapper adds one (a whole extra
+# pass).  "auto" takes a costlier class only when it saves AUTO_MIN_GAIN.
+PLAIN, CONTEXT = 0, 1
 Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
-                          "needs_indices decode_u32 segments context_modelled",
-                  defaults=(False, None, None, False))
+                          "needs_indices decode_u32 segments decode_class",
+                  defaults=(False, None, None, PLAIN))
 
 INDEX_MODE_TABLE = {
     0: Mode(0, "bitmap", 0, _bitmap.bitmap_encode, _bitmap.bitmap_decode,
@@ -47,7 +49,7 @@ def _register(table, module):
                                  module.decode_twin, getattr(module, "NEEDS_INDICES", False),
                                  getattr(module, "decode_with_u32", None),
                                  module if hasattr(module, "prepare") else None,
-                                 getattr(module, "CONTEXT_MODELLED", False))
+                                 getattr(module, "DECODE_CLASS", PLAIN))
 
 
 def mode_by_name(table, name):

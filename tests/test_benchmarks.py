@@ -88,7 +88,7 @@ def test_quick_run(tmp_path):
     if doc["composition_check"] is not None:
         assert doc["composition_check"]["mismatches"] == []
         assert "pladafmt auto" in names
-    for case in doc["cases"]:          # auto follows its rule (AUTO_CONTEXT_MIN_GAIN)
+    for case in doc["cases"]:          # auto follows its rule (AUTO_MIN_GAIN)
         if "pladafmt_auto_equals_rule_pair" in case:
             assert case["pladafmt_auto_equals_rule_pair"] is True, case["workload"]["name"]
     md = (tmp_path / "RESULTS.md").read_text()

@@ -14,6 +14,7 @@ from pladafmt import _ctx_index as ci
 from pladafmt import _ctx_labels as cl
 from pladafmt import _ctxrans as cr
 from pladafmt._errors import EncodeError, FormatError, PladaError, TruncatedError
+from pladafmt._zstd import zstd_wrap
 from common import as_raw
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -439,15 +440,49 @@ def test_fuzz_kernel_and_twin_agree(kind, data):
     assert results[0] == results[1]
 
 
+def test_auto_counts_zstd_as_decode_cost():
+    """1000 i.i.d. classes: Huffman+Zstd labels are a little smaller than every raw plain
+    mode (Zstd squeezes the byte-aligned Huffman output a bit), but the Zstd pass makes the
+    decode ~1.3x slower; auto keeps the smallest raw plain mode unless the wrapper saves
+    0.5 %."""
+    rng = np.random.default_rng(5)
+    k, c = 60_000, 1000
+    idx = np.sort(rng.choice(6_000_000, k, replace=False))
+    lab = rng.integers(0, c, k)
+    table = pladafmt._modes.LABEL_MODE_TABLE
+    raw = sorted((len(m.encode(lab, c)), m.id, m.name) for m in table.values()
+                 if m.decode_class == 0 and not m.needs_indices)
+    hz = len(zstd_wrap(table[1].encode(lab, c), 19))
+    assert hz < raw[0][0]                             # the case the rule is about
+    gain = 1 - hz / raw[0][0]
+    got = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=6_000_000, classes=c)).label_mode
+    assert got == ("huffman+zstd" if gain >= _codec.AUTO_MIN_GAIN else raw[0][2])
+    strict = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=6_000_000, classes=c,
+                                             label_mode="smallest")).label_mode
+    assert strict == "huffman+zstd"
+
+
 def test_auto_rule_weighs_decode_cost():
-    """auto takes a context-modelled mode only when it saves >= 0.5 % of the stream
-    (AUTO_CONTEXT_MIN_GAIN); "smallest" takes the smallest stream whatever its mode."""
+    """auto takes a costlier decode (a context-modelled mode, a Zstd wrapper) only when it
+    saves >= 0.5 % of the stream (AUTO_MIN_GAIN); "smallest" takes the smallest stream
+    whatever its mode."""
     choice = _codec.auto_choice
     assert choice([(1000, 3, False, False), (996, 5, False, True)], 0.005) == 0
     assert choice([(1000, 3, False, False), (994, 5, False, True)], 0.005) == 1
     assert choice([(1000, 3, False, False), (996, 5, False, True)], 0.0) == 1
     assert choice([(996, 5, False, True), (1000, 4, False, True)], 0.005) == 0   # no plain one
     assert choice([(50, 1, True, False), (50, 1, False, False)], 0.005) == 1     # raw first
+    # a Zstd wrapper costs one more: huffman+zstd must save 0.5 % over raw rans ...
+    assert choice([(1000, 3, False, False), (998, 1, True, False)], 0.005) == 0
+    assert choice([(1000, 3, False, False), (994, 1, True, False)], 0.005) == 1
+    assert choice([(1000, 3, False, False), (998, 1, True, False)], 0.0) == 1
+    # ... and a context mode with Zstd (cost 2) moves to the cheapest cost within 0.5 %
+    # first (raw plain, cost 0), not to the cost-1 candidate in between
+    assert choice([(1000, 5, True, True), (1003, 5, False, True), (1004, 3, False, False)],
+                  0.005) == 2
+    # the cost-1 candidate when the cost-0 one is more than 0.5 % larger, and it stays there
+    assert choice([(1000, 5, True, True), (1003, 5, False, True), (1010, 3, False, False)],
+                  0.005) == 1
     # uniform gaps, 10 % of a pool: ctx-rans is 0.7 % smaller than rice, so auto takes it;
     # at 1 % of 2M it is larger, so rice
     rng = np.random.default_rng(3)
@@ -458,7 +493,7 @@ def test_auto_rule_weighs_decode_cost():
     assert ctx < rice
     gain = 1 - ctx / rice
     got = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=400_000, classes=7)).index_mode
-    assert got == ("ctx-rans" if gain >= _codec.AUTO_CONTEXT_MIN_GAIN else "rice")
+    assert got == ("ctx-rans" if gain >= _codec.AUTO_MIN_GAIN else "rice")
     strict = pladafmt.decode(pladafmt.encode(idx, lab, pool_size=400_000, classes=7,
                                              index_mode="smallest")).index_mode
     assert strict == "ctx-rans"
