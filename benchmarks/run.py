@@ -417,8 +417,9 @@ def compose_pladafmt(case: dict, cons) -> None:
         auto = res.get("pladafmt auto", {}).get("bytes")
         if auto is not None:
             case["pladafmt_auto_equals_best_pair"] = auto == best[0]
-            # what auto should pick by its rule (context-modelled modes must save
-            # AUTO_MIN_GAIN of their stream), from the streams' own sizes
+            # what auto should pick by its rule (a costlier decode, a context-modelled
+            # mode or a Zstd wrapper, must save AUTO_MIN_GAIN of its stream), from the
+            # streams' own sizes
             pi = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
                              if c.meta and c.meta.get("kind") == "index"})
             pl = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons

@@ -25,7 +25,7 @@ MODE_ID = 4
 NAME = "adaptive"
 KIND = "index"
 MIN_MINOR = 1
-DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
+DECODE_CLASS = 2          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 
 N_MAX = 48           # v = g + 1 <= pool_size <= 2^48, so n = bitlen(v) - 1 <= 48
 TOP_MANTISSA = 2     # adaptive mantissa bits per gap; the rest are bypass bits

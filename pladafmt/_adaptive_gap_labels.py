@@ -25,7 +25,7 @@ MODE_ID = 5
 NAME = "adaptive-gap"
 KIND = "label"
 MIN_MINOR = 2
-DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
+DECODE_CLASS = 2          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 NEEDS_INDICES = True     # its contexts read the index stream (decoded first)
 
 RUN_CTX = 4              # same flag: min(run, 3) ...

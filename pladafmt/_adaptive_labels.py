@@ -27,7 +27,7 @@ MODE_ID = 4
 NAME = "adaptive"
 KIND = "label"
 MIN_MINOR = 1
-DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
+DECODE_CLASS = 2          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 
 RUN_CTX = 16         # same-flag contexts: run length 0..15 (15 = 15 or more)
 BACK_CTX = RUN_CTX   # index of the single back-flag context

@@ -138,7 +138,7 @@ def _smallest_stream(cands, values, size, zstd_level, indices=None, strict=False
 def auto_choice(sizes, min_gain=AUTO_MIN_GAIN):
     """The rule of "auto", on (bytes, mode id, zstd, decode class) per candidate.
 
-    A candidate's decode cost is its mode's decode class (PLAIN 0, CONTEXT 1) plus one when
+    A candidate's decode cost is its mode's decode class (PLAIN 0, CONTEXT 2) plus one when
     it is Zstd-wrapped.  Start from the smallest candidate (ties: lower mode id, raw before
     Zstd).  While the choice is not (1 - min_gain) x smaller than the smallest candidate of
     some cheaper cost, move to that candidate (the cheapest such cost first).  Deterministic,

@@ -27,7 +27,7 @@ MODE_ID = 5
 NAME = "ctx-rans"
 KIND = "index"
 MIN_MINOR = 3
-DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
+DECODE_CLASS = 2          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 STREAM = "ctx-rans index"
 
 N_MAX = 48                         # gaps < 2^48, so v = g + 1 <= 2^48 and n <= 48

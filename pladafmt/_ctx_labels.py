@@ -29,7 +29,7 @@ MODE_ID = 6
 NAME = "ctx-rans"
 KIND = "label"
 MIN_MINOR = 3
-DECODE_CLASS = 1          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
+DECODE_CLASS = 2          # CONTEXT (_modes): "auto" weighs its decode cost (_codec.auto_choice)
 NEEDS_INDICES = True
 STREAM = "ctx-rans labels"
 

@@ -15,10 +15,11 @@ from . import (_adaptive, _adaptive_gap_labels, _adaptive_labels, _bitmap, _ctx_
 # prepare/decode_segment let an index and a label stream with the same segments decode
 # segment by segment on several threads.
 # decode_class: how costly the mode's decode is per item, for "auto" (_codec.auto_choice):
-# PLAIN (the default) or CONTEXT (a context model: adaptive range coding or context-chained
-# table lookups, several times slower per item); a Zstd wrapper adds one (a whole extra
-# pass).  "auto" takes a costlier class only when it saves AUTO_MIN_GAIN.
-PLAIN, CONTEXT = 0, 1
+# PLAIN (the default, ~2-4 ns per item here) or CONTEXT (a context model: adaptive range
+# coding or context-chained table lookups, 9-40 ns per item); a Zstd wrapper adds one
+# (an extra pass, ~1 ns per item), so a plain mode with Zstd still costs less than a
+# context mode.  "auto" takes a costlier candidate only when it saves AUTO_MIN_GAIN.
+PLAIN, CONTEXT = 0, 2
 Mode = namedtuple("Mode", "id name min_minor encode decode bound encode_twin decode_twin "
                           "needs_indices decode_u32 segments decode_class",
                   defaults=(False, None, None, PLAIN))
@@ -34,7 +35,8 @@ INDEX_MODE_TABLE = {
 
 LABEL_MODE_TABLE = {
     0: Mode(0, "packed", 0, _packed.packed_encode, _packed.packed_decode,
-            _packed.packed_raw_size_bound, _packed.packed_encode_twin, _packed.packed_decode_twin),
+            _packed.packed_raw_size_bound, _packed.packed_encode_twin, _packed.packed_decode_twin,
+            decode_u32=_packed.packed_decode_with_u32),
     1: Mode(1, "huffman", 0, _huffman.huffman_encode, _huffman.huffman_decode,
             _huffman.huffman_raw_size_bound, _huffman.huffman_encode_twin,
             _huffman.huffman_decode_twin, decode_u32=_huffman.huffman_decode_with_u32),

@@ -5,6 +5,7 @@ C = 1 gives w = 0 and an empty stream.
 import numpy as np
 from numba import njit
 
+from ._bitio import peek64, words_of
 from ._errors import FormatError
 
 
@@ -32,23 +33,19 @@ def _pack_kernel(values, width, out):
 
 
 @njit(cache=True, nogil=True)
-def _unpack_kernel(buf, width, limit, out):
-    """Returns the index of the first value >= limit, or -1."""
-    acc = np.uint64(0)
-    nbits = 0
-    pos = 0
+def _unpack_kernel(words, width, limit, out, out32):
+    """Label j is the w bits at bit j * w: one 64-bit peek each, so the labels do not
+    depend on each other (no bit buffer to refill, no branch on the data but the range
+    check).  Writes out (int64) and out32 (the Content_Checksum form); returns the index
+    of the first label >= limit, or -1."""
     mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+    lim = np.uint64(limit)
     for j in range(out.shape[0]):
-        while nbits < width:
-            acc |= np.uint64(buf[pos]) << np.uint64(nbits)
-            nbits += 8
-            pos += 1
-        v = acc & mask
-        acc >>= np.uint64(width)
-        nbits -= width
-        if v >= np.uint64(limit):
+        v = peek64(words, np.uint64(j) * np.uint64(width)) & mask
+        if v >= lim:
             return j
         out[j] = np.int64(v)
+        out32[j] = np.uint32(v)
     return -1
 
 
@@ -62,15 +59,22 @@ def packed_encode(labels, class_count):
 
 
 def packed_decode(raw, class_count, count):
+    return packed_decode_with_u32(raw, class_count, count)[0]
+
+
+def packed_decode_with_u32(raw, class_count, count):
+    """(labels as int64, the same as uint32) or the error."""
     w = label_width(class_count)
     need = packed_raw_size_bound(class_count, count)
     if raw.shape[0] != need:
         raise FormatError(f"label_stream packed: length expected {need} bytes "
                           f"(ceil(item_count*{w}/8)), got {raw.shape[0]}")
-    out = np.zeros(count, dtype=np.int64)
     if w == 0:
-        return out
-    bad = _unpack_kernel(raw, w, class_count, out)
+        return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.uint32)
+    out = np.empty(count, dtype=np.int64)
+    out32 = np.empty(count, dtype=np.uint32)
+    # one slack word: a peek at bit p reads words[p // 64 + 1]
+    bad = _unpack_kernel(words_of(raw, 1), w, class_count, out, out32)
     if bad >= 0:
         raise FormatError(f"label_stream packed: label {bad} expected < class_count "
                           f"{class_count}")
@@ -78,7 +82,7 @@ def packed_decode(raw, class_count, count):
     if used % 8 and raw[-1] >> (used % 8):
         raise FormatError("label_stream packed: padding bits expected 0, got "
                           f"0x{int(raw[-1]) >> (used % 8):02x}")
-    return out
+    return out, out32
 
 
 def packed_raw_size_bound(class_count, count):

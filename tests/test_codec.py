@@ -171,6 +171,29 @@ def test_index_kernel_and_twin_agree_on_garbage(mode, raw, n, k):
     assert fast == slow
 
 
+@settings(max_examples=80, deadline=None)
+@given(width=st.integers(1, 20), data=st.data())
+def test_packed_fast_kernel_every_width(width, data):
+    """The peek-per-label kernel against the twin at every label width, with its uint32
+    copy (the checksum form) equal to the labels, and the first label >= C rejected."""
+    c = data.draw(st.integers((1 << (width - 1)) + 1, 1 << width))
+    k = data.draw(st.integers(0, 300))
+    lab = data.draw(st.lists(st.integers(0, c - 1), min_size=k, max_size=k))
+    mode = LABEL_MODE_TABLE[0]
+    raw = mode.encode(np.asarray(lab, dtype=np.int64), c)
+    assert raw == mode.encode_twin(lab, c)
+    out, out32 = mode.decode_u32(np.frombuffer(raw, np.uint8), c, k)
+    assert out.tolist() == lab == mode.decode_twin(raw, c, k)
+    assert out32.dtype == np.uint32 and out32.tolist() == lab
+    if k and c < (1 << width):                       # a value in [C, 2^w) is rejected
+        j = data.draw(st.integers(0, k - 1))
+        bad = lab[:j] + [c] + lab[j + 1:]
+        raw = mode.encode_twin(bad, 1 << width)
+        with pytest.raises(pladafmt.FormatError,
+                           match=rf"label_stream packed: label {j} expected < class_count {c}$"):
+            mode.decode_u32(np.frombuffer(raw, np.uint8), c, k)
+
+
 @pytest.mark.parametrize("mode", [LABEL_MODE_TABLE[i] for i in (0, 1, 2)], ids=lambda m: m.name)
 @settings(max_examples=60, deadline=None)
 @given(raw=st.binary(max_size=40), c=st.integers(1, 300), k=st.integers(0, 40))
@@ -339,11 +362,16 @@ def test_limits_at_and_past(sample):
     reject(sample, pladafmt.LimitError, r"Pool_Size: expected <= 19, got 20", max_pool_size=19)
     assert len(pladafmt.decode(sample, max_items=5).indices) == 5
     reject(sample, pladafmt.LimitError, r"Item_Count: expected <= max_items 4, got 5", max_items=4)
-    # 16 bytes per item plus 64 per class name: the exact budget passes, one byte less fails.
-    need = 16 * 5 + 64 * 3
+    # 16 bytes per item, 64 per class name and 4 per label for the packed labels' uint32
+    # copy (the checksum form): the exact budget passes, one byte less fails.
+    need = 16 * 5 + 64 * 3 + 4 * 5
     assert pladafmt.decode(sample, max_decoded_bytes=need).indices.tolist() == [2, 3, 4, 9, 19]
+    reject(sample, pladafmt.LimitError, r"label_stream packed labels as uint32 \(checksum "
+           r"form\): needs 20 bytes, expected <= the remaining max_decoded_bytes budget 19",
+           max_decoded_bytes=need - 1)
     reject(sample, pladafmt.LimitError, r"Class_Count \(class names\): needs 192 bytes, "
-           r"expected <= the remaining max_decoded_bytes budget 191", max_decoded_bytes=need - 1)
+           r"expected <= the remaining max_decoded_bytes budget 191",
+           max_decoded_bytes=16 * 5 + 64 * 3 - 1)
     reject(sample, pladafmt.LimitError, r"Item_Count \(decoded indices and labels\): needs 80 "
            r"bytes", max_decoded_bytes=79)
 

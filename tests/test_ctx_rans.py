@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import pladafmt
 from conformance import generate as G
-from pladafmt import _codec
+from pladafmt import _codec, _modes
 from pladafmt import _ctx_index as ci
 from pladafmt import _ctx_labels as cl
 from pladafmt import _ctxrans as cr
@@ -473,16 +473,17 @@ def test_auto_rule_weighs_decode_cost():
     assert choice([(996, 5, False, True), (1000, 4, False, True)], 0.005) == 0   # no plain one
     assert choice([(50, 1, True, False), (50, 1, False, False)], 0.005) == 1     # raw first
     # a Zstd wrapper costs one more: huffman+zstd must save 0.5 % over raw rans ...
-    assert choice([(1000, 3, False, False), (998, 1, True, False)], 0.005) == 0
-    assert choice([(1000, 3, False, False), (994, 1, True, False)], 0.005) == 1
-    assert choice([(1000, 3, False, False), (998, 1, True, False)], 0.0) == 1
-    # ... and a context mode with Zstd (cost 2) moves to the cheapest cost within 0.5 %
-    # first (raw plain, cost 0), not to the cost-1 candidate in between
-    assert choice([(1000, 5, True, True), (1003, 5, False, True), (1004, 3, False, False)],
-                  0.005) == 2
-    # the cost-1 candidate when the cost-0 one is more than 0.5 % larger, and it stays there
-    assert choice([(1000, 5, True, True), (1003, 5, False, True), (1010, 3, False, False)],
-                  0.005) == 1
+    P, X = _modes.PLAIN, _modes.CONTEXT
+    assert choice([(1000, 3, False, P), (998, 1, True, P)], 0.005) == 0
+    assert choice([(1000, 3, False, P), (994, 1, True, P)], 0.005) == 1
+    assert choice([(1000, 3, False, P), (998, 1, True, P)], 0.0) == 1
+    # ... but less than a context model: ctx-rans (cost 2) must save 0.5 % over rice+zstd
+    assert choice([(1000, 5, False, X), (1003, 3, True, P), (1100, 3, False, P)], 0.005) == 1
+    # a context mode with Zstd (cost 3) moves to the cheapest cost within 0.5 % first
+    # (raw plain, cost 0), not to the costs in between
+    assert choice([(1000, 5, True, X), (1003, 5, False, X), (1004, 3, False, P)], 0.005) == 2
+    # the cost-2 candidate when the cost-0 one is more than 0.5 % larger, and it stays there
+    assert choice([(1000, 5, True, X), (1003, 5, False, X), (1010, 3, False, P)], 0.005) == 1
     # uniform gaps, 10 % of a pool: ctx-rans is 0.7 % smaller than rice, so auto takes it;
     # at 1 % of 2M it is larger, so rice
     rng = np.random.default_rng(3)

@@ -292,7 +292,7 @@ BUDGET_CASES = [("varint", "packed"), ("runs", "rle"), ("bitmap", "huffman"),
 def test_max_decoded_bytes_at_limit_and_one_past(im, lm):
     """Budget: 16 B per item + 64 B per class name + every Zstd output + N for a bitmap,
     + 4 B per item where the label kernel also writes the uint32 checksum form (rans,
-    huffman), + rans's slot tables (12 B per slot, 2^P <= 4k + 4096)."""
+    huffman, packed), + rans's slot tables (12 B per slot, 2^P <= 4k + 4096)."""
     rng = np.random.default_rng(4)
     n, k = 20000, 3000
     idx = np.sort(rng.choice(n, k, replace=False))
@@ -302,7 +302,7 @@ def test_max_decoded_bytes_at_limit_and_one_past(im, lm):
     zraw = sum(len(fuzzlib.zstd_decompress(data[s.body_offset:s.end]))
                for s in lay.sections if s.zstd)
     need = 16 * k + 64 * 9 + zraw + (n if im.startswith("bitmap") else 0)
-    need += 4 * k if lm.split("+")[0] in ("rans", "huffman") else 0
+    need += 4 * k if lm.split("+")[0] in ("rans", "huffman", "packed") else 0
     need += 12 * (4 * k + 4096) if lm.split("+")[0] == "rans" else 0
     # ctx-rans: the slot tables' bound (20 B a slot for the index, 12 for the labels), the
     # word-area copies, and the index stream as 64-bit words
