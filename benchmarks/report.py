@@ -230,7 +230,8 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
         if rule and not case.get("pladafmt_auto_equals_best_pair"):
             line += (f"; equals the pair auto's rule picks ({rule['index_mode']} | "
                      f"{rule['label_mode']}: a costlier decode, a context-modelled mode or a "
-                     f"Zstd wrapper, must save 0.5 % of its stream to be taken): {case.get('pladafmt_auto_equals_rule_pair')}; "
+                     f"Zstd wrapper, must save 0.5 % of its stream to be taken): "
+                     f"{case.get('pladafmt_auto_equals_rule_pair')}; "
                      f"auto is {auto_b - best} B larger than the best pair, for decode speed")
         L.append(line + ".\n")
 

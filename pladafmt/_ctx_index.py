@@ -35,7 +35,6 @@ CLASSES = 2 * N_MAX + 1            # class 0: n = 0; class 2n - 1 + top for n >=
 CONTEXTS = 16                      # table min(n_prev, 15)
 ALPHABETS = np.full(CONTEXTS, CLASSES, dtype=np.int64)
 DIR_FIELDS = ("base", "word_bytes", "raw_bytes")
-_TABLES_BYTES = (cr.tables_bits_bound(ALPHABETS.tolist()) + 7) // 8   # once: every decode asks
 
 
 def gap_class(v: int) -> tuple[int, int, int]:
@@ -425,7 +424,7 @@ def raw_size_bound(pool_size: int, count: int) -> int:
     if count == 0:
         return 0
     segs = min(cr.SEGMENT_COUNT_MAX, count)
-    return (1 + _TABLES_BYTES + 30 * segs
+    return (1 + (cr.tables_bits_bound(tuple(ALPHABETS.tolist())) + 7) // 8 + 30 * segs
             + 4 * (count + cr.STATE_WORDS * segs) + (47 * count + 7) // 8 + segs)
 
 

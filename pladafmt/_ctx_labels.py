@@ -17,8 +17,6 @@ thread while other threads take other segments.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numba import njit
 
@@ -407,19 +405,14 @@ def decode(raw, class_count: int, count: int, indices) -> np.ndarray:
     return decode_with_u32(raw, class_count, count, indices)[0]
 
 
-@functools.lru_cache(maxsize=64)
-def _tables_bytes(class_count: int) -> int:
-    """The tables' bound in bytes, cached: every decode asks (a sum over 65 tables)."""
-    return (cr.tables_bits_bound(alphabets(class_count).tolist()) + 7) // 8
-
-
 def raw_size_bound(class_count: int, count: int) -> int:
     """Segment_Count, the tables, 64 directory varints, and words: 8 per segment and at
     most one per symbol (two symbols per label)."""
     if count == 0:
         return 0
     segs = min(cr.SEGMENT_COUNT_MAX, count)
-    return (1 + _tables_bytes(class_count) + 10 * segs
+    return (1 + (cr.tables_bits_bound(tuple(alphabets(class_count).tolist())) + 7) // 8
+            + 10 * segs
             + 4 * (2 * count + cr.STATE_WORDS * segs))
 
 

@@ -449,9 +449,9 @@ def test_auto_counts_zstd_as_decode_cost():
     k, c = 60_000, 1000
     idx = np.sort(rng.choice(6_000_000, k, replace=False))
     lab = rng.integers(0, c, k)
-    table = pladafmt._modes.LABEL_MODE_TABLE
+    table = _modes.LABEL_MODE_TABLE
     raw = sorted((len(m.encode(lab, c)), m.id, m.name) for m in table.values()
-                 if m.decode_class == 0 and not m.needs_indices)
+                 if m.decode_class == _modes.PLAIN and not m.needs_indices)
     hz = len(zstd_wrap(table[1].encode(lab, c), 19))
     assert hz < raw[0][0]                             # the case the rule is about
     gain = 1 - hz / raw[0][0]
