@@ -33,12 +33,13 @@ import io
 import os
 import struct
 import sys
-from dataclasses import dataclass, field
+from array import array
 from pathlib import Path
 
 import numpy as np
 
 from .common import DEFAULT_CACHE, MissingDataError, PipelineError, content_key, write_json
+from .npzio import save_npz
 
 # -----------------------------------------------------------------------------
 # knobs (the distractor renderer; changing any of them changes the pool and its digest)
@@ -74,22 +75,107 @@ DIGITS = set("0123456789")
 
 
 # -----------------------------------------------------------------------------
+# per-item strings at a few bytes per item
+#
+# At ImageNet-21K scale (14.2 M items) a Python str per name, per source and per
+# Path costs hundreds of bytes per item (several GB). Names are packed instead:
+# one UTF-8 buffer plus int64 end offsets (len(name) + 8 bytes per item); strings
+# that follow a pattern ("npy:PATH:17", "folder:NAME") are formatted on demand.
+
+class Strings:
+    """A read-only sequence of str: len(), s[i], s[a:b] (a list), iteration."""
+
+    def __len__(self):
+        raise NotImplementedError
+
+    def _get(self, i: int) -> str:
+        raise NotImplementedError
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._get(k) for k in range(*i.indices(len(self)))]
+        i = int(i)
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"item {i} out of range for {len(self)} items")
+        return self._get(i % len(self))
+
+    def __iter__(self):
+        return (self._get(k) for k in range(len(self)))
+
+
+class PackedStrings(Strings):
+    """Strings stored as one UTF-8 buffer (uint8) and the end offset of each (int64)."""
+
+    def __init__(self, buf: np.ndarray, ends: np.ndarray):
+        self.buf, self.ends = np.asarray(buf, np.uint8), np.asarray(ends, np.int64)
+
+    @classmethod
+    def from_iter(cls, strings) -> "PackedStrings":
+        raw = [str(s).encode("utf-8") for s in strings]
+        ends = np.cumsum([len(r) for r in raw], dtype=np.int64)
+        return cls(np.frombuffer(b"".join(raw), np.uint8), ends)
+
+    def __len__(self):
+        return len(self.ends)
+
+    def _get(self, i: int) -> str:
+        start = int(self.ends[i - 1]) if i else 0
+        return self.buf[start:int(self.ends[i])].tobytes().decode("utf-8")
+
+    def equals(self, other: "PackedStrings") -> bool:
+        return np.array_equal(self.ends, other.ends) and np.array_equal(self.buf, other.buf)
+
+
+class FormattedStrings(Strings):
+    """String i is template.format(i=i, name=names[i]): no storage per item."""
+
+    def __init__(self, template: str, count: int, names: Strings | None = None):
+        self.template, self.count, self.names = template, int(count), names
+
+    def __len__(self):
+        return self.count
+
+    def _get(self, i: int) -> str:
+        return self.template.format(i=i, name=self.names[i] if self.names is not None else None)
+
+
+def _literal(text: str) -> str:
+    """`text` escaped for use inside a str.format template (a path may contain braces)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+# -----------------------------------------------------------------------------
 # the Pool object every stage uses
 
-@dataclass
+HASH_CHUNK = 65_536     # items hashed per step when an array pool's digest streams over a memmap
+
+
 class Pool:
-    spec: str
-    names: list                      # per-item manifest name, in pool order
-    sha256: np.ndarray               # (N, 32) uint8: per-item content SHA-256
-    sources: list                    # per-item source (e.g. "fashion-mnist:train:17", "glyph:DejaVuSans:U+0416")
-    images: np.ndarray | None = None  # (N, H, W[, C]) uint8 for array pools
-    files: list | None = None        # absolute paths for ImageFolder pools
-    folder_size: int = 224           # px; ImageFolder images are resized to this square
-    folder_mode: str = "RGB"
-    _digest: bytes | None = field(default=None, repr=False)
+    """An ordered pool: names, content hashes, sources, and the pixels (array) or files (ImageFolder).
+
+    names, sources: Strings (see above). images: (N, H, W[, C]) uint8 (often a memmap) for
+    array pools. root: the ImageFolder root; item i is the file root / names[i].
+    Array pools hash their pixels lazily: digest() streams over the images in chunks, so
+    a memmapped pool of N items never needs an (N, 32) table in memory; `sha256` builds it
+    on request.
+    """
+
+    def __init__(self, spec: str, names: Strings, sources: Strings, *, images: np.ndarray | None = None,
+                 sha256: np.ndarray | None = None, root: Path | None = None, folder_size: int = 224,
+                 folder_mode: str = "RGB"):
+        if (images is None) == (root is None):
+            raise PipelineError("a Pool has either images (array pool) or root (ImageFolder pool)")
+        self.spec, self.names, self.sources = spec, names, sources
+        self.images, self.root = images, root
+        self.folder_size, self.folder_mode = folder_size, folder_mode
+        self._sha256 = sha256
+        self._digest = None
 
     def __len__(self):
         return len(self.names)
+
+    def __repr__(self):
+        return f"Pool({self.spec!r}, {len(self)} items)"
 
     @property
     def channels(self) -> int:
@@ -97,31 +183,52 @@ class Pool:
             return 1 if self.images.ndim == 3 else self.images.shape[3]
         return 3 if self.folder_mode == "RGB" else 1
 
+    @property
+    def sha256(self) -> np.ndarray:
+        """(N, 32) uint8 per-item content SHA-256 (built on first use for array pools)."""
+        if self._sha256 is None:
+            self._sha256 = pixel_sha256(self.images)
+        return self._sha256
+
+    def sha256_rows(self):
+        """Each item's 32-byte content SHA-256, in pool order, without building the table."""
+        if self._sha256 is not None:
+            yield from (row.tobytes() for row in self._sha256)
+            return
+        for s in range(0, len(self), HASH_CHUNK):
+            flat = np.ascontiguousarray(self.images[s:s + HASH_CHUNK]).reshape(-1, int(np.prod(self.images.shape[1:])))
+            yield from (hashlib.sha256(row).digest() for row in flat)
+
     def digest(self) -> bytes:
         import pladafmt
 
         if self._digest is None:
-            self._digest = pladafmt.pool_digest(
-                (n, self.sha256[i].tobytes()) for i, n in enumerate(self.names))
+            self._digest = pladafmt.pool_digest(zip(self.names, self.sha256_rows()))
         return self._digest
+
+    def path(self, i: int) -> Path:
+        return self.root / self.names[i]
 
     def __getitem__(self, sel):
         """uint8 images for an index array or slice (what common.to_input expects)."""
         if self.images is not None:
             return self.images[sel]
         idx = np.arange(len(self))[sel]
-        return np.stack([self._read_file(int(i)) for i in np.atleast_1d(idx)])
+        return np.stack([self.read_file(int(i)) for i in np.atleast_1d(idx)])
 
-    def _read_file(self, i: int) -> np.ndarray:
+    def read_file(self, i: int) -> np.ndarray:
+        """(H, W, C) uint8 of ImageFolder item i, converted to folder_mode and resized to folder_size."""
         from PIL import Image
 
-        path = self.files[i]
+        path = self.path(i)
         try:
             with Image.open(path) as im:
                 im = im.convert(self.folder_mode).resize((self.folder_size, self.folder_size), Image.BILINEAR)
-                return np.asarray(im, dtype=np.uint8)
-        except Exception as exc:  # PIL raises many types; the file name is what matters
-            raise PipelineError(f"cannot read pool image {path}: {exc}") from exc
+                a = np.asarray(im, dtype=np.uint8)
+        except Exception as exc:  # PIL raises many types; which item failed is what matters
+            raise PipelineError(f"cannot read pool item {i} {self.names[i]!r} ({path}): "
+                                f"{type(exc).__name__}: {exc}") from exc
+        return a[:, :, None] if a.ndim == 2 else a
 
 
 # -----------------------------------------------------------------------------
@@ -225,7 +332,8 @@ def pixel_sha256(images: np.ndarray) -> np.ndarray:
 
 
 def _array_pool(spec, images, names, sources) -> Pool:
-    return Pool(spec=spec, names=list(names), sha256=pixel_sha256(images), sources=list(sources), images=images)
+    pack = lambda v: v if isinstance(v, Strings) else PackedStrings.from_iter(v)  # noqa: E731
+    return Pool(spec, pack(names), pack(sources), images=images)
 
 
 def _cached_arrays(key: str, cache_dir: Path, build):
@@ -279,45 +387,104 @@ def open_pool(spec: str = "broad", cache_dir=DEFAULT_CACHE, folder_size: int = 2
     if kind == "glyphs":
         return _array_pool(spec, *_glyph_part(int(arg or GLYPH_COUNT), cache_dir))
     if kind == "npy":
+        if not Path(arg).is_file():
+            raise PipelineError(f"npy pool file not found: {arg}")
         images = np.load(arg, mmap_mode="r")
         if images.dtype != np.uint8 or images.ndim not in (3, 4):
             raise PipelineError(f"{arg}: expected a uint8 array (N,H,W) or (N,H,W,C), got {images.dtype} {images.shape}")
-        stem = Path(arg).stem
-        return _array_pool(spec, images, [f"{stem}/{i:08d}" for i in range(len(images))],
-                           [f"npy:{arg}:{i}" for i in range(len(images))])
+        # names and sources follow the item number: formatted on demand, nothing stored per item
+        return _array_pool(spec, images, FormattedStrings(_literal(Path(arg).stem) + "/{i:08d}", len(images)),
+                           FormattedStrings("npy:" + _literal(arg) + ":{i}", len(images)))
     if kind == "folder":
-        return folder_pool(Path(arg), folder_size=folder_size, folder_mode=folder_mode)
+        return folder_pool(Path(arg), folder_size=folder_size, folder_mode=folder_mode, cache_dir=cache_dir)
     raise PipelineError(f"unknown pool spec {spec!r} (broad, broad:NF,NG, fashion-train, glyphs:N, folder:PATH, npy:PATH)")
 
+
+# -----------------------------------------------------------------------------
+# ImageFolder pools and their manifest cache
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jpe"}
 
 
-def folder_pool(root: Path, folder_size=224, folder_mode="RGB") -> Pool:
+def _list_images(root: Path):
+    """(names, sizes, mtimes_ns) of every image file under root, in sorted relative-POSIX-path order.
+
+    One os.scandir walk (its stat results are cheap) straight into packed arrays. Sorting
+    each directory's entries by name, with "/" appended to directory names, visits the
+    files in exactly the order of sorting the full relative paths, without holding every
+    path as a Python string. Directory symlinks are not followed (as Path.rglob); file
+    symlinks count with their target's size and mtime.
+    """
+    buf, ends, sizes, mtimes = bytearray(), array("q"), array("q"), array("q")
+
+    def walk(directory: str, prefix: str):
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name + "/" if e.is_dir(follow_symlinks=False) else e.name)
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                walk(e.path, prefix + e.name + "/")
+            elif os.path.splitext(e.name)[1].lower() in IMAGE_EXT and e.is_file():
+                st = e.stat()
+                buf.extend((prefix + e.name).encode("utf-8"))
+                ends.append(len(buf))
+                sizes.append(st.st_size)
+                mtimes.append(st.st_mtime_ns)
+
+    walk(str(root), "")
+    as_np = lambda a: np.frombuffer(a, np.int64) if len(a) else np.zeros(0, np.int64)  # noqa: E731
+    return PackedStrings(np.frombuffer(bytes(buf), np.uint8), as_np(ends)), as_np(sizes), as_np(mtimes)
+
+
+def manifest_cache_path(root: Path, cache_dir) -> Path:
+    return Path(cache_dir) / "manifests" / f"folder-{content_key('folder', str(Path(root).resolve()))}.npz"
+
+
+def folder_pool(root: Path, folder_size=224, folder_mode="RGB", cache_dir=None) -> Pool:
     """An ImageFolder tree: every image file under root, ordered by relative POSIX path.
 
-    Each file is hashed and opened once here (Image.verify), so a corrupt image fails
-    now with its name rather than halfway through scoring.
+    A file is hashed and opened (Image.verify) when it is new or changed, so a corrupt
+    image fails here with its name rather than halfway through scoring. With cache_dir,
+    the manifest (names, sizes, mtimes, SHA-256) is kept in
+    cache_dir/manifests/folder-<key>.npz; a later open lists and stats the tree and
+    hashes only files whose size or mtime (ns) changed. A file rewritten with the same
+    size and mtime is not noticed: delete the cache file to force a full re-hash.
     """
     from PIL import Image
 
+    root = Path(root)
     if not root.is_dir():
         raise PipelineError(f"ImageFolder root not found: {root}")
-    rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                 if p.is_file() and p.suffix.lower() in IMAGE_EXT)
-    if not rel:
+    names, sizes, mtimes = _list_images(root)
+    if not len(names):
         raise PipelineError(f"no images under {root}")
-    sha = np.zeros((len(rel), 32), np.uint8)
-    for i, r in enumerate(rel):
-        data = (root / r).read_bytes()
+    sha = np.zeros((len(names), 32), np.uint8)
+    todo = np.ones(len(names), bool)
+    cache = manifest_cache_path(root, cache_dir) if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        old = np.load(cache)
+        old_names = PackedStrings(old["names_buf"], old["names_ends"])
+        if old_names.equals(names):
+            at = np.arange(len(names))
+        else:  # files added or removed: match the unchanged ones by name
+            where = {n: k for k, n in enumerate(old_names)}
+            at = np.array([where.get(n, -1) for n in names], np.int64)
+        ok = at >= 0
+        ok[ok] = (old["size"][at[ok]] == sizes[ok]) & (old["mtime_ns"][at[ok]] == mtimes[ok])
+        sha[ok] = old["sha256"][at[ok]]
+        todo = ~ok
+    for i in np.flatnonzero(todo):
+        path = root / names[i]
+        data = path.read_bytes()
         sha[i] = np.frombuffer(hashlib.sha256(data).digest(), np.uint8)
         try:
             with Image.open(io.BytesIO(data)) as im:
                 im.verify()
         except Exception as exc:
-            raise PipelineError(f"cannot read pool image {root / r}: {exc}") from exc
-    return Pool(spec=f"folder:{root}", names=rel, sha256=sha, sources=[f"folder:{r}" for r in rel],
-                files=[root / r for r in rel], folder_size=folder_size, folder_mode=folder_mode)
+            raise PipelineError(f"cannot read pool image {path}: {exc}") from exc
+    if cache is not None and todo.any():
+        save_npz(cache, names_buf=names.buf, names_ends=names.ends, size=sizes, mtime_ns=mtimes, sha256=sha)
+    return Pool(f"folder:{root}", names, FormattedStrings("folder:{name}", len(names), names), sha256=sha,
+                root=root, folder_size=folder_size, folder_mode=folder_mode)
 
 
 def relevant_mask(pool: Pool, task: str) -> np.ndarray:
@@ -353,8 +520,8 @@ def main(argv=None):
         write_json(args.out, summary)
     if args.manifest:
         with open(args.manifest, "w") as f:
-            for n, h, s in zip(pool.names, pool.sha256, pool.sources):
-                f.write(f"{n}\t{h.tobytes().hex()}\t{s}\n")
+            for n, h, s in zip(pool.names, pool.sha256_rows(), pool.sources):
+                f.write(f"{n}\t{h.hex()}\t{s}\n")
     return 0
 
 

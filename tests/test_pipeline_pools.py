@@ -96,12 +96,12 @@ def test_image_folder_pool_sorted_paths_and_corrupt_file(tmp_path):
     for rel in ("b/2.png", "a/1.png", "a/0.jpg"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.full((9, 7, 3), len(rel) * 10, np.uint8)).save(root / rel)
-    pool = pools.open_pool(f"folder:{root}", folder_size=16)
-    assert pool.names == ["a/0.jpg", "a/1.png", "b/2.png"]
+    pool = pools.open_pool(f"folder:{root}", tmp_path / "cache", folder_size=16)
+    assert list(pool.names) == ["a/0.jpg", "a/1.png", "b/2.png"]
     assert pool[np.array([0, 2])].shape == (2, 16, 16, 3)
     (root / "a" / "1.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     with pytest.raises(common.PipelineError) as exc:
-        pools.open_pool(f"folder:{root}")
+        pools.open_pool(f"folder:{root}", tmp_path / "cache")   # changed size and mtime: hashed and verified again
     exc.match("a/1.png")
 
 
