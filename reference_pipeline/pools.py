@@ -224,7 +224,7 @@ class Pool:
         try:
             with Image.open(path) as im:
                 im = im.convert(self.folder_mode).resize((self.folder_size, self.folder_size), Image.BILINEAR)
-                a = np.asarray(im, dtype=np.uint8)
+                a = np.array(im, dtype=np.uint8)  # writable: torch.from_numpy warns on read-only arrays
         except Exception as exc:  # PIL raises many types; which item failed is what matters
             raise PipelineError(f"cannot read pool item {i} {self.names[i]!r} ({path}): "
                                 f"{type(exc).__name__}: {exc}") from exc
