@@ -259,13 +259,14 @@ def test_scores_file_missing_key(tmp_path):
     ("entropy", np.inf, r"entropy\[3\] = inf; expected a finite number"),
     ("labels", 4, r"labels\[3\] = 4; expected a class in \[0, 3\)"),
     ("labels", -1, r"labels\[3\] = -1; expected a class in \[0, 3\)"),
+    ("ref_energy", np.nan, r"ref_energy\[3\] = nan; expected a finite number"),
 ])
 def test_bad_scores_name_the_item(key, value, message):
     s = dict(labels=np.zeros(10, np.int64), energy=np.zeros(10, np.float32), entropy=np.zeros(10, np.float32),
-             num_classes=3)
+             num_classes=3, ref_energy=np.zeros(6, np.float32), ref_labels=np.arange(6) % 3)
     s[key] = s[key].copy()
     s[key][3] = value
-    rule = "lowest-entropy" if key == "entropy" else "lowest-energy"
+    rule = {"entropy": "lowest-entropy", "ref_energy": "stratified"}.get(key, "lowest-energy")
     with pytest.raises(PipelineError) as exc:
         S.select(rule, s, 0.5)
     exc.match(message)
