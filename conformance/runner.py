@@ -15,12 +15,21 @@ Protocol (also in conformance/README.md). For each vector the runner executes
   `alternative_errors`). With strict_errors=False any non-zero exit counts.
 - implementation-defined vectors (`"result": "acceptable"`): either of the above.
 
-Standard library only, so it can be copied next to a decoder in another language.
+Standard library only, so it can be copied next to a decoder in another language:
+
+    python runner.py --decoder "CMD" [--vectors DIR] [--json]
+
+(`--help` lists the rest). `plada conformance` is this same command line with the
+reference decoder as the default --decoder and the suite bundled with pladafmt.
+Exit status: 0 every vector passed, 3 at least one failed, 1 a usage error.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import os
+import shlex
 import json
 import re
 import struct
@@ -32,6 +41,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MANIFEST = HERE / "vectors.json"
+EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 1, 3
 
 REQUIRED_KEYS = (
     "version", "pool_size", "class_count", "classes", "pool_digest", "indices", "labels",
@@ -227,3 +237,86 @@ def print_table(results: list[Result], verbose: bool = False, file=None) -> None
         if group:
             parts.append(f"{label} {sum(r.passed for r in group)}/{len(group)}")
     print(f"\n{passed}/{len(results)} passed ({', '.join(parts)})", file=file)
+
+
+def locate_suite(vectors=None, manifest=None) -> tuple[Path, Path]:
+    """(vectors.json, folder of vector files) from --vectors / --manifest.
+
+    --vectors may name the vector files' folder (the manifest then is vectors.json beside
+    it, else the one next to this file) or a copy of the whole suite (vectors.json and
+    vectors/ inside)."""
+    if vectors is None:
+        manifest = Path(manifest) if manifest else DEFAULT_MANIFEST
+        return manifest, manifest.parent / "vectors"
+    vectors = Path(vectors)
+    if (vectors / "vectors.json").is_file() and (vectors / "vectors").is_dir():
+        return Path(manifest) if manifest else vectors / "vectors.json", vectors / "vectors"
+    if manifest is None:
+        beside = vectors.parent / "vectors.json"
+        manifest = beside if beside.is_file() else DEFAULT_MANIFEST
+    return Path(manifest), vectors
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 (argparse's 2 would read as a failed decoder elsewhere)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def add_arguments(parser, decoder_help="decoder command line, shell-quoted; it gets a "
+                  "vector's path as its last argument (required)", decoder_required=True):
+    """The options of `python runner.py` and `plada conformance`."""
+    parser.add_argument("--decoder", metavar="CMD", required=decoder_required, help=decoder_help)
+    parser.add_argument("--vectors", metavar="DIR", help="folder of vector files, or a copy "
+                        "of the suite holding vectors.json and vectors/ (default: the suite "
+                        "next to this runner)")
+    parser.add_argument("--manifest", metavar="FILE", help="vectors.json (default: beside "
+                        "the vector folder)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
+                        help="decoder processes to run at once (default: CPU count)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                        help="seconds per vector (default 60)")
+    parser.add_argument("--any-error", action="store_true", help="count any non-zero exit "
+                        "as a correct rejection, without checking the error name")
+    parser.add_argument("-k", "--select", metavar="TEXT", help="only vectors whose id "
+                        "contains TEXT")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show details for passing vectors too")
+    parser.add_argument("--json", action="store_true", help="print results as JSON "
+                        "instead of a table")
+
+
+def run(args, decoder: list[str]) -> int:
+    """Run the suite as parsed by add_arguments; print the table or JSON; exit status."""
+    manifest, vectors_dir = locate_suite(args.vectors, args.manifest)
+    if not manifest.is_file():
+        print(f"runner: no manifest at {manifest} (give --manifest or --vectors)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    results = run_suite(decoder, manifest_path=manifest, vectors_dir=vectors_dir,
+                        jobs=args.jobs, timeout=args.timeout,
+                        strict_errors=not args.any_error, select=args.select)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], ensure_ascii=False))
+    else:
+        print_table(results, verbose=args.verbose)
+    return EXIT_OK if results and all(r.passed for r in results) else EXIT_FAILED
+
+
+def main(argv=None) -> int:
+    parser = _Parser(prog="runner.py", description="Run the PLADA conformance vectors "
+                     "through a decoder command (protocol: this file's docstring, "
+                     "conformance/README.md).")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    decoder = shlex.split(args.decoder)
+    if not decoder:
+        parser.error("--decoder: empty command")
+    return run(args, decoder)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

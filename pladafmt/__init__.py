@@ -3,10 +3,6 @@
 Public API: encode, decode, inspect, pool_digest, Payload, the errors, and the mode
 names. Everything else lives in private modules and may change.
 """
-from ._jitcache import refresh_kernel_cache as _refresh_kernel_cache
-
-_refresh_kernel_cache()          # before any kernel module is imported
-
 from ._codec import Payload as Payload
 from ._codec import content_checksum as content_checksum
 from ._codec import decode as decode

@@ -15,11 +15,11 @@ distribution and stays close to the bound (rice is still the better uniform mode
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from . import _rangecoder as rc
 from ._bitio import index_gaps
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 
 MODE_ID = 4
 NAME = "adaptive"

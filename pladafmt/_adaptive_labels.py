@@ -18,10 +18,10 @@ The kernels and twins take a context layout and the kept indices so that label m
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from . import _rangecoder as rc
 from ._errors import EncodeError, FormatError, TruncatedError
+from ._jit import njit
 
 MODE_ID = 4
 NAME = "adaptive"

@@ -10,9 +10,9 @@ the fast paths of rice and huffman share words_of and peek64 (at the end of this
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ._errors import EncodeError, FormatError, TruncatedError
+from ._jit import njit
 
 
 def index_gaps(indices, pool_size: int, stream: str) -> np.ndarray:

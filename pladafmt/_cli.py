@@ -19,15 +19,15 @@ import csv
 import io
 import json
 import os
+import secrets
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_REJECTED = 2
-EXIT_CONFORMANCE_FAILED = 3
+EXIT_CONFORMANCE_FAILED = 3              # = conformance.runner.EXIT_FAILED
 
 POOL_MANIFEST_HELP = (
     "pool manifest: one line per pool item, in pool order, '<sha256 hex>  <name>' "
@@ -66,14 +66,15 @@ def _read_bytes(path: str) -> bytes:
 
 def _write_bytes_atomic(path: str, data: bytes) -> None:
     """Write data to path through a temporary file in the same folder plus os.replace,
-    so a reader never sees a half-written payload."""
+    so a reader never sees a half-written payload. The file gets 0666 & ~umask, as
+    open() would give it (tempfile.mkstemp would leave 0600)."""
     if path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -513,36 +514,45 @@ def default_decoder_command() -> list[str]:
 
 
 def cmd_conformance(args) -> int:
-    from conformance import runner
+    from .conformance import runner
 
     decoder = shlex.split(args.decoder) if args.decoder else default_decoder_command()
     if not decoder:
         raise UsageError("--decoder: empty command")
-    results = runner.run_suite(
-        decoder,
-        manifest_path=args.manifest,
-        vectors_dir=args.vectors,
-        jobs=args.jobs,
-        timeout=args.timeout,
-        strict_errors=not args.any_error,
-        select=args.select,
-    )
-    if args.json:
-        _dump_json([r.as_dict() for r in results])
-    else:
-        runner.print_table(results, verbose=args.verbose)
-    return EXIT_OK if results and all(r.passed for r in results) else EXIT_CONFORMANCE_FAILED
+    return runner.run(args, decoder)
+
+
+# What the reference pipeline imports beyond the codec's dependencies: the `pipeline` extra.
+PIPELINE_MODULES = ("torch", "torchvision", "timm", "PIL", "matplotlib")
+PIPELINE_EXTRA = "pip install 'pladafmt[pipeline]'"
+
+
+def _pipeline_demo():
+    """The demo module: pladafmt.pipeline (installed) or reference_pipeline (checkout)."""
+    import importlib.util
+
+    missing = [m for m in PIPELINE_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"the demo needs the pipeline extra ({PIPELINE_EXTRA}); "
+                         f"missing: {', '.join(missing)}")
+    try:
+        from .pipeline import demo
+    except ModuleNotFoundError as exc:
+        if exc.name != __package__ + ".pipeline":
+            raise
+        from reference_pipeline import demo
+    return demo
 
 
 def cmd_demo(argv: list[str]) -> int:
     try:
-        from reference_pipeline import demo
-    except ImportError as exc:
-        raise UsageError(
-            f"the demo needs the reference pipeline (pip install 'pladafmt[pipeline]'): {exc}"
-        ) from None
-    result = demo.main(argv)
-    return int(result or 0)
+        demo = _pipeline_demo()
+        return int(demo.main(argv) or 0)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in (__package__, "reference_pipeline"):
+            raise
+        # a dependency PIPELINE_MODULES does not list yet: still one line, no traceback
+        raise UsageError(f"the demo needs the pipeline extra ({PIPELINE_EXTRA}): {exc}") from None
 
 
 # ---------------------------------------------------------------- parser
@@ -654,33 +664,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "conformance",
         help="run the conformance suite against a decoder",
-        description="Run every vector in conformance/vectors.json through a decoder command. "
+        description="Run every vector of the conformance suite (vectors.json, bundled with "
+        "pladafmt) through a decoder command. "
         "The command gets the vector's path as its last argument. For a must-decode vector "
         "it must exit 0 and print the JSON form of `plada decode --json` on stdout; for a "
         "must-reject vector it must exit non-zero and name the expected error class on "
         "stderr. Exit 0 only if every vector passes (3 otherwise).",
         formatter_class=fmt,
     )
-    p.add_argument("--decoder", metavar="CMD",
-                   help="decoder command line (shell-quoted); default: the reference decoder, "
-                   "`python -m pladafmt._cli decode --json`")
-    p.add_argument("--vectors", metavar="DIR", help="folder of vector files (default: next to the manifest)")
-    p.add_argument("--manifest", metavar="FILE", help="vectors.json (default: the bundled suite)")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
-                   help="decoder processes to run at once (default: CPU count)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per vector (default 60)")
-    p.add_argument("--any-error", action="store_true",
-                   help="count any non-zero exit as a correct rejection, without checking "
-                   "the error name")
-    p.add_argument("-k", "--select", metavar="TEXT", help="only vectors whose id contains TEXT")
-    p.add_argument("-v", "--verbose", action="store_true", help="show details for passing vectors too")
-    p.add_argument("--json", action="store_true", help="print results as JSON instead of a table")
+    from .conformance import runner
+
+    runner.add_arguments(p, decoder_required=False, decoder_help="decoder command line "
+                         "(shell-quoted); default: the reference decoder, `python -m "
+                         "pladafmt._cli decode --json`")
     p.set_defaults(func=cmd_conformance)
 
     sub.add_parser(
         "demo",
-        help="run the reference-pipeline demo (arguments go to reference_pipeline.demo)",
-        description="Forward all arguments to reference_pipeline.demo.main(argv). "
+        help="run the reference-pipeline demo (needs pip install 'pladafmt[pipeline]')",
+        description="Forward all arguments to the reference pipeline's demo.main(argv) "
+        "(pladafmt.pipeline.demo; reference_pipeline.demo in a checkout). "
         "`plada demo --help` shows the demo's own options.",
         add_help=False,
     )

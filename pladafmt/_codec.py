@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _constants as K
 from ._crc import crc32
+from ._jit import python_if_small
 from ._errors import (ChecksumError, EncodeError, FormatError, LimitError, PladaError,
                       PoolMismatchError, TrailingDataError, TruncatedError,
                       UnsupportedVersionError)
@@ -254,13 +255,16 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
         sections.append(_section(K.SECTION_CLASS_TABLE, 0, flags, body))
 
     bitmap_ok = lambda m: m.name != "bitmap" or (pool_size + 7) // 8 <= AUTO_BITMAP_MAX_BYTES
-    imode, flags, body = _smallest_stream(
-        _candidates(INDEX_MODE_TABLE, index_mode, "index", bitmap_ok), idx, pool_size, zstd_level,
-        strict=index_mode == "smallest")
-    sections.append(_section(K.SECTION_INDEX_STREAM, imode.id, flags, body))
-    lmode, flags, body = _smallest_stream(
-        _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,
-        zstd_level, idx, strict=label_mode == "smallest")
+    # small (items, and work as decode's budget counts it), before Numba is loaded: the
+    # kernels run as Python, the same bytes without a compile (_jit.python_if_small)
+    with python_if_small(k, 16 * k + NAME_OBJECT_BYTES * class_count):
+        imode, flags, body = _smallest_stream(
+            _candidates(INDEX_MODE_TABLE, index_mode, "index", bitmap_ok), idx, pool_size,
+            zstd_level, strict=index_mode == "smallest")
+        sections.append(_section(K.SECTION_INDEX_STREAM, imode.id, flags, body))
+        lmode, flags, body = _smallest_stream(
+            _candidates(LABEL_MODE_TABLE, label_mode, "label", lambda m: True), lab, class_count,
+            zstd_level, idx, strict=label_mode == "smallest")
     sections.append(_section(K.SECTION_LABEL_STREAM, lmode.id, flags, body))
 
     if metadata is not None:
@@ -664,13 +668,18 @@ def decode(data, *, pool_digest=None, max_pool_size=K.DEFAULT_MAX_POOL_SIZE,
     seen = _check_layout(sections)
 
     isec, lsec = seen[K.SECTION_INDEX_STREAM], seen[K.SECTION_LABEL_STREAM]
+    before_streams = budget.left
     imode, iraw = _prepare_stream(buf, isec, INDEX_MODE_TABLE, "index_stream",
                                   head.pool_size, head.count, budget)
     lmode, lraw = _prepare_stream(buf, lsec, LABEL_MODE_TABLE, "label_stream",
                                   head.class_count, head.count, budget)
-    (indices, icrc), (labels, lcrc) = _decode_streams((imode, iraw, head.pool_size, head.count),
-                                                      (lmode, lraw, head.class_count, head.count),
-                                                      head.count)
+    # what the streams charged to the budget bounds the kernels' work (items, tables,
+    # bodies): when small, before Numba is loaded, they run as Python (_jit)
+    work = 16 * head.count + before_streams - budget.left + iraw.shape[0] + lraw.shape[0]
+    with python_if_small(head.count, work):
+        (indices, icrc), (labels, lcrc) = _decode_streams(
+            (imode, iraw, head.pool_size, head.count),
+            (lmode, lraw, head.class_count, head.count), head.count)
     index_mode, label_mode = _mode_string(imode, isec.flags), _mode_string(lmode, lsec.flags)
     if K.SECTION_CLASS_TABLE in seen:
         classes = _class_table(buf, seen[K.SECTION_CLASS_TABLE], head.class_count, budget)

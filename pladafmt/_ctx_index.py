@@ -16,11 +16,11 @@ against the previous segment's last index.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from . import _ctxrans as cr
 from ._bitio import BitReader, BitWriter, index_gaps, peek64, words_of
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 from ._leb128 import write_varint_twin
 
 MODE_ID = 5

@@ -18,11 +18,11 @@ thread while other threads take other segments.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from . import _ctxrans as cr
 from ._bitio import BitReader, BitWriter
 from ._errors import EncodeError, FormatError, TruncatedError
+from ._jit import intrinsic, njit
 from ._leb128 import write_varint_twin
 
 MODE_ID = 6
@@ -91,21 +91,20 @@ def events_twin(labels, indices, lo, hi):
     return pairs
 
 
-try:   # LLVM's ctlz (one instruction) compiled; bit_length under NUMBA_DISABLE_JIT
-    from numba import config as _numba_config
-    from numba.cpython.unsafe.numbers import leading_zeros as _clz
-    _JIT = not _numba_config.DISABLE_JIT
-except ImportError:                                        # pragma: no cover
-    _JIT, _clz = False, None
+def _clz_python(v):
+    """Leading zeros of a uint64; 64 for zero, like lzcnt."""
+    return 64 - int(v).bit_length()
+
+
+# LLVM's ctlz is one instruction; it only exists compiled, so the kernels run as Python
+# use _clz_python (_jit.intrinsic).
+_clz = intrinsic("leading_zeros", _clz_python)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _bucket(d):
     """min(bitlen(d) - 1, 15) for d >= 1."""
-    if _JIT:
-        b = 63 - np.int64(_clz(np.uint64(d)))
-    else:
-        b = np.int64(int(d).bit_length() - 1)
+    b = 63 - np.int64(_clz(np.uint64(d)))
     return min(b, GAP_CTX - 1)
 
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
 from . import _rans as ra
 from ._bitio import BitReader, BitWriter
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 from ._leb128 import read_varint_twin
 
 SEGMENT_COUNT_MAX = 64        # Segment_Count is 1..64 and at most count

@@ -7,11 +7,11 @@ written most-significant bit first into the LSB-first bitstream, as in Deflate.
 import heapq
 
 import numpy as np
-from numba import njit
 
 from ._bitio import peek64 as _peek64
 from ._bitio import words_of
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 from ._leb128 import OK, leb128_size, read_varint, read_varint_twin, write_varint_twin
 
 MAX_HUFFMAN_LENGTH = 24

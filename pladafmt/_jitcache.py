@@ -3,9 +3,9 @@
 `@njit(cache=True)` invalidates a cached kernel only when *its own* source file changes,
 not when a jitted function it calls from another module changes (e.g. `read_varint` in
 _leb128.py, called by the kernels of _varint.py). After such an edit a stale kernel
-would keep running old code. So at import we hash every module of the package and, when
-the hash differs from the one recorded beside the cache, drop the package's cached
-kernels; Numba then recompiles them once.
+would keep running old code. So when Numba is loaded (_jit.load_numba, not at import) we
+hash every module of the package and, when the hash differs from the one recorded
+beside the cache, drop the package's cached kernels; Numba then recompiles them once.
 """
 import hashlib
 import os

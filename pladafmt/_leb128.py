@@ -5,7 +5,8 @@ byte says "another byte follows". Canonical (minimal) form: the last byte of a
 varint is non-zero unless the varint is the single byte 0x00.
 """
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 # Status codes returned by kernels (kernels never raise: memory allocated inside a
 # raising njit function leaks, and the caller wants to build a message anyway).

@@ -3,10 +3,10 @@
 C = 1 gives w = 0 and an empty stream.
 """
 import numpy as np
-from numba import njit
 
 from ._bitio import peek64, words_of
 from ._errors import FormatError
+from ._jit import njit
 
 
 def label_width(class_count):

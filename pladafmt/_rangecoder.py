@@ -18,9 +18,9 @@ every byte consumed, final code 0) then reject most corruptions.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 
 PROB_BITS = 15
 PROB_INIT = 1 << 14

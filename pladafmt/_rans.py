@@ -14,10 +14,10 @@ from __future__ import annotations
 
 
 import numpy as np
-from numba import njit
 
 from ._bitio import BitReader, BitWriter
 from ._errors import EncodeError, FormatError, TruncatedError
+from ._jit import njit
 
 MODE_ID = 3
 NAME = "rans"

@@ -13,11 +13,11 @@ side cost at ~1 bit per 128 gaps when the density is steady.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ._bitio import BitReader, BitWriter, index_gaps, words_of
 from ._bitio import peek64 as _peek64
 from ._errors import FormatError, TruncatedError
+from ._jit import intrinsic, njit
 
 MODE_ID = 3
 NAME = "rice"
@@ -311,30 +311,15 @@ def _raise_status(status, info, raw_len, pool_size):
 # only "valid" or "not valid"; on any doubt decode() reruns the careful kernel above, which
 # names the broken field (same messages as the twin).
 
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_DEBRUIJN_CTZ = np.zeros(64, dtype=np.int64)
-for _i in range(64):
-    _DEBRUIJN_CTZ[((1 << _i) * 0x03F79D71B4CB0A89 & (2**64 - 1)) >> 58] = _i
+def _ctz_python(v):
+    """Trailing zeros of a uint64; 64 for zero, like tzcnt."""
+    v = int(v)
+    return (v & -v).bit_length() - 1 if v else 64
 
 
-@njit(cache=True, nogil=True)
-def _ctz_debruijn(v):
-    """Trailing zeros of a uint64 (de Bruijn multiplication); 64 for zero, like tzcnt."""
-    if v == np.uint64(0):
-        return 64
-    lsb = v & (~v + np.uint64(1))
-    return _DEBRUIJN_CTZ[np.int64((lsb * _DEBRUIJN) >> np.uint64(58))]
-
-
-# LLVM's cttz (numba's trailing_zeros asks for cttz(0) = 64) is one instruction (tzcnt)
-# instead of a multiply and a lookup; it only exists compiled, so NUMBA_DISABLE_JIT=1 (the
-# pure-Python debug mode) uses de Bruijn.
-try:
-    from numba import config as _numba_config
-    from numba.cpython.unsafe.numbers import trailing_zeros as _cttz
-    _ctz = _ctz_debruijn if _numba_config.DISABLE_JIT else _cttz
-except ImportError:                                        # pragma: no cover
-    _ctz = _ctz_debruijn
+# LLVM's cttz (numba's trailing_zeros asks for cttz(0) = 64) is one instruction (tzcnt);
+# it only exists compiled, so the kernels run as Python use _ctz_python (_jit.intrinsic).
+_ctz = intrinsic("trailing_zeros", _ctz_python)
 
 
 @njit(cache=True, nogil=True)

@@ -6,9 +6,9 @@ RUNS:   pairs (gap, length - 1); gap_0 = start_0, gap_j = start_j - end_{j-1} - 
 RLE:    pairs (label, length - 1); adjacent runs MUST carry different labels.
 """
 import numpy as np
-from numba import njit
 
 from ._errors import FormatError, TruncatedError
+from ._jit import njit
 from ._leb128 import (ERR_NONMINIMAL, ERR_OVERFLOW, ERR_TRUNCATED, OK, leb128_size,
                       read_varint, read_varint_twin, write_varint, write_varint_twin)
 

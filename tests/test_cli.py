@@ -315,11 +315,48 @@ def test_demo_forwards_arguments(monkeypatch):
     import types
 
     seen = {}
-    fake = types.ModuleType("reference_pipeline.demo")
+    fake = types.ModuleType("pladafmt.pipeline.demo")
     fake.main = lambda argv: seen.setdefault("argv", argv) and 0
-    package = types.ModuleType("reference_pipeline")
+    package = types.ModuleType("pladafmt.pipeline")
     package.demo = fake
-    monkeypatch.setitem(sys.modules, "reference_pipeline", package)
-    monkeypatch.setitem(sys.modules, "reference_pipeline.demo", fake)
+    monkeypatch.setitem(sys.modules, "pladafmt.pipeline", package)
+    monkeypatch.setitem(sys.modules, "pladafmt.pipeline.demo", fake)
     assert main(["demo", "--quick", "--help"]) == 0
     assert seen["argv"] == ["--quick", "--help"]
+
+
+def test_demo_without_pipeline_extra_names_it(monkeypatch, capsys):
+    """A missing pipeline dependency is one line naming the extra, not a traceback
+    (tests/test_install.py runs it for real, in a venv without the extra)."""
+    from pladafmt import _cli
+
+    monkeypatch.setattr(_cli, "PIPELINE_MODULES", _cli.PIPELINE_MODULES + ("no_such_mod_xyz",))
+    assert main(["demo", "--quick"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "pip install 'pladafmt[pipeline]'" in err and "missing: no_such_mod_xyz" in err
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_files_get_umask_permissions(task, umask):
+    """Every file the CLI and the pipeline write atomically gets 0666 & ~umask, as open()
+    gives a new file (a temporary file from mkstemp would keep 0600), and no temporary
+    file is left behind."""
+    from reference_pipeline.common import write_json
+    from reference_pipeline.npzio import save_npz
+
+    d, indices, labels = task
+    out = d / "out"
+    out.mkdir()
+    old = os.umask(umask)
+    try:
+        assert main(encode_args(d)[:-3] + ["-o", str(out / "t.plada"), "-q"]) == 0
+        assert main(["decode", str(out / "t.plada"), "-o", str(out / "t.npz")]) == 0
+        assert main(["decode", str(out / "t.plada"), "-o", str(out / "t.csv")]) == 0
+        save_npz(out / "p.npz", indices=indices)
+        write_json(out / "p.json", {"k": 5})
+    finally:
+        os.umask(old)
+    modes = {f.name: f.stat().st_mode & 0o777 for f in out.iterdir()}
+    assert modes == {name: 0o666 & ~umask for name in
+                     ("t.plada", "t.npz", "t.csv", "p.npz", "p.json")}
