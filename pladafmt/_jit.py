@@ -108,7 +108,7 @@ def load_numba() -> bool:
         except ImportError as exc:
             _state["pure"] = True
             warnings.warn(f"pladafmt: Numba cannot be imported ({exc}); the codec runs "
-                          "its kernels as pure Python (same results, 100-1000x slower)",
+                          "its kernels as pure Python (same results, 100-1500x slower)",
                           RuntimeWarning, stacklevel=3)
             return False
         from ._jitcache import refresh_kernel_cache
@@ -147,4 +147,4 @@ elif importlib.util.find_spec("numba") is None:    # looks, does not import
     _state["pure"], _why = True, "Numba is not installed"
 if _state["pure"]:
     warnings.warn(f"pladafmt: {_why}; the codec runs its kernels as pure Python (same "
-                  "results, 100-1000x slower)", RuntimeWarning, stacklevel=2)
+                  "results, 100-1500x slower)", RuntimeWarning, stacklevel=2)

@@ -448,3 +448,21 @@ def test_plada_conformance_command_exit_codes(tmp_path, capsys):
     rc = main(["conformance", "-k", sel, "--json"])
     rows = json.loads(capsys.readouterr().out)
     assert rc == 0 and [r["id"] for r in rows] == [sel] and rows[0]["passed"]
+
+
+def test_standalone_runner_command_line(tmp_path):
+    """runner.py run as a script by a Python without site-packages (-S): standard library
+    only, as when copied next to a decoder in another language's repository."""
+    import subprocess
+
+    yes = _script(tmp_path, "yes.py", "print('{}')\n")
+    run = [sys.executable, "-S", str(SUITE / "runner.py")]
+    proc = subprocess.run(run + ["--decoder", shlex.join(yes), "--vectors", str(SUITE / "vectors"),
+                                 "-k", "n_magic_first_byte", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    rows = json.loads(proc.stdout)
+    assert proc.returncode == 3 and [(r["id"], r["outcome"]) for r in rows] == [
+        ("n_magic_first_byte", "accepted")]
+    proc = subprocess.run(run + ["--vectors", str(SUITE)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "--decoder" in proc.stderr
