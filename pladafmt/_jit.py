@@ -59,7 +59,9 @@ class Kernel:
         return self.compiled(*args)
 
     def __getattr__(self, name):      # dispatcher attributes (signatures, ...)
-        if name.startswith("__") or self.compiled is None and not load_numba():
+        if name.startswith("__"):     # probes (copy, inspect) must not load Numba
+            raise AttributeError(name)
+        if self.compiled is None and not load_numba():
             raise AttributeError(f"{name}: Numba is not loaded (pure-Python mode)")
         return getattr(self.compiled, name)
 
@@ -77,21 +79,19 @@ def njit(**options):
 
 
 def intrinsic(name, py_func):
-    """numba.cpython.unsafe.numbers.<name> (one LLVM instruction) once Numba is loaded
-    and compiling; py_func, the same result in Python, until then and under
-    NUMBA_DISABLE_JIT=1 (the intrinsic cannot be called from Python)."""
+    """py_func, which compiled code runs as numba.cpython.unsafe.numbers.<name> (one LLVM
+    instruction, registered as its Numba overload when Numba is loaded). py_func stays
+    what the global names, so Python can always call it; the intrinsic itself cannot be
+    called from Python (nor compiled under NUMBA_DISABLE_JIT=1)."""
     def compile_with(numba):
-        if numba.config.DISABLE_JIT:
-            return py_func
-        return getattr(importlib.import_module("numba.cpython.unsafe.numbers"), name)
+        if not numba.config.DISABLE_JIT:
+            from numba.extending import overload
+            fast = getattr(importlib.import_module("numba.cpython.unsafe.numbers"), name)
+            overload(py_func, inline="always")(lambda v: lambda v: fast(v))
+        return py_func
     kernel = Kernel(py_func, compile_with)
     _KERNELS.append(kernel)
     return kernel
-
-
-def pure_python() -> bool:
-    """True when the kernels always run as Python (no Numba, or PLADAFMT_PURE_PYTHON)."""
-    return _state["pure"]
 
 
 def load_numba() -> bool:
@@ -113,14 +113,16 @@ def load_numba() -> bool:
             return False
         from ._jitcache import refresh_kernel_cache
         refresh_kernel_cache()       # before the first kernel is loaded from the cache
-        for kernel in _KERNELS:
-            kernel.compiled = kernel._compile_with(numba)
-        swap = {id(k): k.compiled for k in _KERNELS}
+        swap = {id(k): k._compile_with(numba) for k in _KERNELS}
+        # the globals first: a kernel may compile (on another thread) once its Kernel
+        # has .compiled, and then every kernel it calls must be a dispatcher already
         for name, module in list(sys.modules.items()):
             if name.startswith(__package__ + ".") and module is not None:
                 for attr, value in list(vars(module).items()):
                     if isinstance(value, Kernel):
                         setattr(module, attr, swap[id(value)])
+        for kernel in _KERNELS:
+            kernel.compiled = swap[id(kernel)]
         _state["numba"] = numba
         return True
 
