@@ -4,11 +4,15 @@ Every stage script (pools, train_teacher, score_pool, selection, build_payload,
 train_student, demo) imports this module and nothing else from the pipeline except
 the stages it reads files from. Teacher and student use the same `fit` loop on purpose:
 the only differences between them are the data they see and the knobs they get.
+
+Checkpoints hold plain types and tensors only and load with torch.load(weights_only=True)
+(`save_checkpoint` / `load_checkpoint`): a checkpoint file is data, never code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -53,11 +57,103 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Write a whole file or nothing: a temp file in the same directory, then os.replace.
+
+    open()'s default mode, so the file gets the normal 0666 & ~umask permissions.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
 def write_json(path, obj) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+# -----------------------------------------------------------------------------
+# checkpoints: plain types and tensors only, so that loading one never runs code
+
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def _check_plain(v, where: str) -> None:
+    import torch
+
+    if isinstance(v, (_PLAIN, torch.Tensor, torch.Size)):
+        return
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if not isinstance(k, (str, int)):
+                raise PipelineError(f"checkpoint key {where}[{k!r}]: expected a str or int key, got {type(k).__name__}")
+            _check_plain(x, f"{where}[{k!r}]")
+        return
+    if isinstance(v, (list, tuple)):
+        for i, x in enumerate(v):
+            _check_plain(x, f"{where}[{i}]")
+        return
+    raise PipelineError(f"checkpoint value {where}: expected plain types and tensors, got {type(v).__name__} "
+                        "(torch.load(weights_only=True) would refuse the file)")
+
+
+def save_checkpoint(path, ckpt: dict) -> None:
+    """torch.save a dict of plain types and tensors, atomically; the same dict gives the same bytes.
+
+    Top-level numpy arrays are stored as tensors (their keys listed under 'numpy_keys', so
+    load_checkpoint hands numpy back) and numpy scalars as Python numbers; anything else
+    that torch.load(weights_only=True) would refuse is an error here, at save time.
+    """
+    import torch
+
+    plain, numpy_keys = {}, []
+    for k, v in ckpt.items():
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind not in "biuf":
+                raise PipelineError(f"checkpoint value [{k!r}]: expected a numeric array, got dtype {v.dtype}")
+            v = torch.from_numpy(np.ascontiguousarray(v))
+            numpy_keys.append(k)
+        elif isinstance(v, np.generic):
+            v = v.item()
+        _check_plain(v, f"[{k!r}]")
+        plain[k] = v
+    plain["numpy_keys"] = tuple(numpy_keys)
+    buf = io.BytesIO()
+    torch.save(plain, buf)  # to memory: torch.save(obj, path) writes the file name into the archive
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def load_checkpoint(path) -> dict:
+    """A checkpoint dict, loaded with torch.load(weights_only=True) on the CPU.
+
+    A file that needs unsafe unpickling (it carries Python objects, not only tensors and
+    plain types: e.g. one written by torch.save of a model or of numpy arrays) is refused.
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message: "... WeightsUnpickler error: <reason>\n\nCheck the documentation ..."
+        why = str(exc).partition("WeightsUnpickler error:")[2].strip().split("\n\n")[0] or str(exc)
+        if "Unsupported global" not in why:  # junk bytes also end up in the (legacy) unpickler
+            raise PipelineError(f"checkpoint {path}: not a readable torch checkpoint ({why})") from exc
+        raise PipelineError(f"checkpoint {path}: refused, it needs unsafe unpickling (only tensors and plain types "
+                            f"load; write checkpoints with common.save_checkpoint): {why}") from exc
+    except Exception as exc:  # a truncated or foreign file: torch raises RuntimeError and friends
+        raise PipelineError(f"checkpoint {path}: not a readable torch checkpoint ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(ckpt, dict):
+        raise PipelineError(f"checkpoint {path}: expected a dict, got {type(ckpt).__name__}")
+    for k in ckpt.pop("numpy_keys", ()):
+        ckpt[k] = ckpt[k].numpy()
+    return ckpt
 
 
 # -----------------------------------------------------------------------------
@@ -155,32 +251,107 @@ def create_model(name: str, num_classes: int, in_chans: int, checkpoint: str | N
     return timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans)
 
 
-def to_input(batch_u8, img_size: int, device):
-    """uint8 (B,H,W) or (B,H,W,C) -> float (B,C,img_size,img_size) in [-1, 1].
+# input normalisation: (mean, std) per channel on x / 255
+PM1 = ((0.5,), (0.5,))   # pixels to [-1, 1]: the demo's measured choice for models trained from scratch
+NORMS = ("auto", "timm", "pm1")
 
-    One fixed normalisation for every model: the pools are not natural RGB images, so
-    ImageNet mean/std would be no more right than 0.5/0.5.
+
+def input_norm(model, norm: str, pretrained: bool, in_chans: int) -> tuple:
+    """(mean, std) for a model's inputs; recorded in its checkpoint and applied by to_input.
+
+    auto: timm's data config when the model starts from pretrained weights (they were
+    trained with that normalisation), else PM1 (the pools are not natural RGB images, so a
+    model trained from scratch gains nothing from ImageNet statistics). timm: always
+    timm's data config. pm1: always PM1. A 1-channel model gets the mean of the RGB
+    values (timm adapts an RGB stem to 1 channel by summing its filters over R, G, B).
+    """
+    if norm not in NORMS:
+        raise PipelineError(f"normalisation {norm!r}: expected one of {', '.join(NORMS)}")
+    if norm == "pm1" or (norm == "auto" and not pretrained):
+        return PM1
+    from timm.data import resolve_model_data_config
+
+    cfg = resolve_model_data_config(model)
+    mean, std = tuple(float(v) for v in cfg["mean"]), tuple(float(v) for v in cfg["std"])
+    if in_chans == 1 and len(mean) > 1:
+        mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
+    if len(mean) != in_chans:
+        raise PipelineError(f"timm data config of the model has {len(mean)} channel means, the model takes {in_chans}")
+    return mean, std
+
+
+def amp_dtype(device: str, amp: str = "auto"):
+    """The autocast dtype for training and inference, or None for float32.
+
+    auto: bfloat16 on CUDA GPUs that support it (no loss scaling needed), float16 (with a
+    GradScaler in fit) on older ones, None on the CPU (CPU autocast is slower for these
+    small convnets on most CPUs and would change the demo's numbers).
+    """
+    import torch
+
+    choices = {"auto", "off", "bf16", "fp16"}
+    if amp not in choices:
+        raise PipelineError(f"amp {amp!r}: expected one of {', '.join(sorted(choices))}")
+    cuda = str(device).startswith("cuda")
+    if amp == "off" or (amp == "auto" and not cuda):
+        return None
+    if amp == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if amp == "bf16" else torch.float16
+
+
+def channels_last(device: str) -> bool:
+    """NHWC on CUDA (tensor-core convolutions want it); on this CPU it was slower (README)."""
+    return str(device).startswith("cuda")
+
+
+def to_uint8_nchw(batch, device):
+    """uint8 numpy (B,H,W) / (B,H,W,C), or a uint8 torch (B,C,H,W) batch -> uint8 (B,C,H,W) on device."""
+    import torch
+
+    if isinstance(batch, torch.Tensor):
+        if batch.dtype != torch.uint8 or batch.ndim != 4:
+            raise PipelineError(f"input batch: expected a uint8 tensor (B, C, H, W), got {batch.dtype} "
+                                f"{tuple(batch.shape)}")
+        return batch.to(device, non_blocking=True)
+    a = np.asarray(batch)
+    if a.dtype != np.uint8 or a.ndim not in (3, 4):
+        raise PipelineError(f"input batch: expected a uint8 array (B, H, W) or (B, H, W, C), got {a.dtype} {a.shape}")
+    x = torch.from_numpy(np.array(a, order="C")).to(device)  # a copy: memmaps are read-only
+    return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+
+
+def to_input(batch, img_size: int, device, mean=PM1[0], std=PM1[1]):
+    """uint8 images (see to_uint8_nchw) -> float32 (B,C,img_size,img_size): per channel (x/255 - mean)/std.
+
+    A length-1 mean/std applies to every channel. Resized with antialiased bilinear
+    interpolation when the native size differs from img_size.
     """
     import torch
     import torch.nn.functional as F
 
-    x = torch.from_numpy(np.array(batch_u8, dtype=np.uint8, order="C")).to(device)  # a copy: memmaps are read-only
-    x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-    x = x.float().div_(127.5).sub_(1.0)
+    x = to_uint8_nchw(batch, device)
+    c = x.shape[1]
+    if len(mean) not in (1, c) or len(std) not in (1, c):
+        raise PipelineError(f"normalisation has {len(mean)} means and {len(std)} stds, the input has {c} channels "
+                            "(expected 1 or one per channel)")
+    m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    x = x.float().div_(255).sub_(m).div_(s)
     if x.shape[-1] != img_size or x.shape[-2] != img_size:
         x = F.interpolate(x, size=(img_size, img_size), mode="bilinear", align_corners=False, antialias=True)
     return x
 
 
 def random_shift(x, max_shift: int, gen):
-    """Translate each image by up to max_shift pixels (zero fill = background after [-1,1])."""
+    """Translate each uint8 image by up to max_shift pixels, filling with black (pixel 0)."""
     import torch
     import torch.nn.functional as F
 
     if max_shift <= 0:
         return x
     b, _, h, w = x.shape
-    pad = F.pad(x, (max_shift,) * 4, value=-1.0)
+    pad = F.pad(x, (max_shift,) * 4, value=0)
     dx = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
     dy = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
     rows = (dy[:, None] + torch.arange(h)[None, :]).to(x.device)  # (b, h)
@@ -190,69 +361,187 @@ def random_shift(x, max_shift: int, gen):
     return out.permute(0, 3, 1, 2).contiguous()
 
 
-def fit(model, images, labels, *, steps: int, batch_size: int, lr: float, weight_decay: float,
-        img_size: int, max_shift: int, hflip: bool, seed: int, device: str, label_smoothing=0.0,
-        desc="train", log_every=0):
+class ArrayPool:
+    """Just enough of a Pool for data.PoolDataset over in-memory arrays (a task's target-train split)."""
+
+    def __init__(self, images: np.ndarray):
+        self.images = images
+        self.files = None
+
+    def __len__(self):
+        return len(self.images)
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.images.ndim == 3 else self.images.shape[3]
+
+
+def _seed(*parts) -> int:
+    """A well-mixed 63-bit seed from small integers (numpy's SeedSequence hashing)."""
+    return int(np.random.SeedSequence(parts).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+class StepBatches:
+    """The batches of steps start .. stop-1, as a torch batch_sampler.
+
+    Epoch e is a permutation of the n items seeded by (seed, e), cut into n // batch_size
+    full batches (the tail is dropped: every step sees batch_size items). Each batch is
+    sorted so that memmap and file reads stay sequential. A pure function of
+    (n, batch_size, seed, step): a resumed run sees exactly the batches an uninterrupted
+    run would have, with no sampler state to save.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, start: int, stop: int):
+        self.n, self.bs, self.seed, self.start, self.stop = n, min(batch_size, n), seed, start, stop
+
+    def __len__(self):
+        return self.stop - self.start
+
+    def __iter__(self):
+        per_epoch = self.n // self.bs
+        epoch, perm = -1, None
+        for step in range(self.start, self.stop):
+            e, b = divmod(step, per_epoch)
+            if e != epoch:
+                epoch, perm = e, np.random.default_rng(_seed(self.seed, e)).permutation(self.n)
+            yield np.sort(perm[b * self.bs:(b + 1) * self.bs]).tolist()
+
+
+TRAIN_STATE = "plada-train-state-1"   # the 'format' of a resume checkpoint written by fit
+
+
+def _train_state(step, run, model, opt, sched, scaler) -> dict:
+    import torch
+
+    return dict(format=TRAIN_STATE, step=step, run=run, model=model.state_dict(), optimizer=opt.state_dict(),
+                scheduler=sched.state_dict(), scaler=scaler.state_dict(), rng_cpu=torch.get_rng_state(),
+                rng_cuda=list(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else [])
+
+
+def _restore(path, run, model, opt, sched, scaler) -> int:
+    """Load a resume checkpoint into model, optimizer, scheduler, scaler and RNG; the step to go on from."""
+    import torch
+
+    state = load_checkpoint(path)
+    if state.get("format") != TRAIN_STATE:
+        raise PipelineError(f"--resume {path}: expected a training-state checkpoint ({TRAIN_STATE}), "
+                            f"got format {state.get('format')!r}")
+    for k, v in run.items():
+        if state["run"].get(k) != v:
+            raise PipelineError(f"--resume {path}: this run has {k} = {v!r}, the checkpoint {state['run'].get(k)!r}")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["rng_cpu"])
+    if state["rng_cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng_cuda"])
+    return int(state["step"])
+
+
+def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weight_decay: float,
+        img_size: int, max_shift: int, hflip: bool, seed: int, device: str, mean=PM1[0], std=PM1[1],
+        label_smoothing=0.0, workers: int | None = 0, amp: str = "auto", checkpoint=None, checkpoint_every: int = 0,
+        resume: bool = False, desc="train", log_every=0):
     """AdamW + cosine schedule (the paper's student recipe) for a fixed number of steps.
 
     Steps rather than epochs: at 1 % keep the student sees ~1,200 images, and a fixed
     step budget keeps tiny and large selections comparable in both compute and fit.
+    `dataset` yields uint8 items (data.PoolDataset); they are read batch by batch
+    through data.make_loader and augmented on the device (random shift, horizontal
+    flip), seeded per step so that a resumed run equals an uninterrupted one.
+    With `checkpoint` and `checkpoint_every`, the training state (model, optimizer,
+    scheduler, grad scaler, RNG, step) is saved every that many steps and at the end;
+    `resume` continues from it when the file exists (else starts fresh).
     """
     import torch
     import torch.nn.functional as F
 
-    model.to(device).train()
-    gen = torch.Generator().manual_seed(seed)
+    from .data import make_loader
+
+    n = len(dataset)
+    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if n == 0 or len(y_all) != n:
+        raise PipelineError(f"{desc}: expected one label per training item and at least one item, "
+                            f"got {n} items and {len(y_all)} labels")
+    if steps < 1 or batch_size < 1 or checkpoint_every < 0:
+        raise PipelineError(f"{desc}: steps and batch size must be >= 1 and checkpoint_every >= 0, "
+                            f"got {steps}, {batch_size}, {checkpoint_every}")
+    cl, dtype = channels_last(device), amp_dtype(device, amp)
+    model.to(device)
+    if cl:
+        model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1,
                                                 anneal_strategy="cos", div_factor=10.0, final_div_factor=100.0)
-    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-    n = len(y_all)
-    order = torch.randperm(n, generator=gen)
-    pos = 0
+    # float16 gradients underflow without loss scaling; bfloat16 and float32 need none
+    scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+    data_sha = hashlib.sha256(y_all.numpy().tobytes())
+    if getattr(dataset, "indices", None) is not None:
+        data_sha.update(np.asarray(dataset.indices, np.int64).tobytes())
+    run = dict(desc=desc, n=n, data_sha256=data_sha.hexdigest(), steps=steps, batch_size=batch_size, lr=lr,
+               weight_decay=weight_decay, seed=seed, label_smoothing=label_smoothing, max_shift=max_shift,
+               hflip=bool(hflip), img_size=img_size, mean=tuple(mean), std=tuple(std))
+    start = 0
+    if resume and checkpoint and Path(checkpoint).is_file():
+        start = _restore(checkpoint, run, model, opt, sched, scaler)
+        if log_every:
+            print(f"{desc}: resumed from {checkpoint} at step {start}/{steps}", flush=True)
+    model.train()
+    loader = make_loader(dataset, batch_size=batch_size, workers=workers, device=device, seed=seed,
+                         batch_sampler=StepBatches(n, batch_size, seed, start, steps))
     t0 = time.time()
-    for step in range(steps):
-        if pos + min(batch_size, n) > n:
-            order, pos = torch.randperm(n, generator=gen), 0
-        idx = order[pos:pos + batch_size]
-        pos += len(idx)
-        idx_np = np.sort(idx.numpy())  # sorted: memmap / file reads stay sequential
-        x = to_input(images[idx_np], img_size, device)
-        y = y_all[idx_np].to(device)
-        x = random_shift(x, max_shift, gen)
+    for step, (x8, j) in enumerate(loader, start):
+        gen = torch.Generator().manual_seed(_seed(seed, step))
+        x8 = random_shift(x8.to(device, non_blocking=True), max_shift, gen)
         if hflip:
-            flip = torch.rand(len(x), generator=gen) < 0.5
-            x[flip.to(device)] = x[flip.to(device)].flip(-1)
-        loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
+            flip = (torch.rand(len(x8), generator=gen) < 0.5).to(device)
+            x8 = torch.where(flip[:, None, None, None], x8.flip(-1), x8)
+        x = to_input(x8, img_size, device, mean, std)
+        if cl:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = y_all[j].to(device, non_blocking=True)
+        with torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=dtype,
+                            enabled=dtype is not None):
+            loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         sched.step()
-        if log_every and (step % log_every == 0 or step == steps - 1):
-            print(f"{desc} step {step + 1}/{steps} loss {loss.item():.3f} ({time.time() - t0:.0f}s)", flush=True)
+        done = step + 1
+        if checkpoint and checkpoint_every and (done % checkpoint_every == 0 or done == steps):
+            save_checkpoint(checkpoint, _train_state(done, run, model, opt, sched, scaler))
+        if log_every and (step % log_every == 0 or done == steps):
+            print(f"{desc} step {done}/{steps} loss {loss.item():.3f} ({time.time() - t0:.0f}s)", flush=True)
     model.eval()
     return model
 
 
-def predict_logits(model, images, *, img_size: int, batch_size: int, device: str, indices=None, progress=None):
+def predict_logits(model, images, *, img_size: int, batch_size: int, device: str, mean=PM1[0], std=PM1[1],
+                   indices=None, progress=None, amp: str = "auto"):
     """Logits (float32 numpy) for images[indices] in fixed batches, in eval mode."""
     import torch
 
     model.to(device).eval()
+    cl, dtype = channels_last(device), amp_dtype(device, amp)
     n = len(images) if indices is None else len(indices)
     out = []
     starts = range(0, n, batch_size)
     if progress is not None:
         starts = progress(starts)
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu",
+                                                dtype=dtype, enabled=dtype is not None):
         for s in starts:
             sel = slice(s, s + batch_size) if indices is None else indices[s:s + batch_size]
-            x = to_input(images[sel], img_size, device)
+            x = to_input(images[sel], img_size, device, mean, std)
+            if cl:
+                x = x.contiguous(memory_format=torch.channels_last)
             out.append(model(x).float().cpu().numpy())
     k = model.num_classes if hasattr(model, "num_classes") else None
     return np.concatenate(out) if out else np.zeros((0, k or 0), np.float32)
 
 
-def accuracy(model, images, labels, *, img_size: int, device: str, batch_size=512) -> float:
-    logits = predict_logits(model, images, img_size=img_size, batch_size=batch_size, device=device)
+def accuracy(model, images, labels, *, img_size: int, device: str, mean=PM1[0], std=PM1[1], batch_size=512) -> float:
+    logits = predict_logits(model, images, img_size=img_size, batch_size=batch_size, device=device, mean=mean, std=std)
     return float((logits.argmax(1) == np.asarray(labels)).mean())

@@ -15,7 +15,8 @@ Modes
             the paper's rules on fashion-lt (Safety-Net case) and digits (low vs high
             energy) at 1 %
   --full    every task x keep {1, 5, 10 %} (+100 % on fashion) x every rule, Safety-Net
-            at alpha -0.2, 0 and 0.5
+            at alpha -0.2, 0 and 0.5; the 1 % rows over 3 seeds (FULL_SEEDS: each seed
+            sets both the selection and the student), reported as mean ± sd
 
 Writes DIR/results.json (one record per run), DIR/report.md and DIR/accuracy_vs_payload.png.
 Cached under --cache (default ~/.cache/pladafmt): the rendered pool, teachers and scores,
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import platform
 import sys
 import time
@@ -47,7 +49,8 @@ from .train_teacher import train_teacher
 # -----------------------------------------------------------------------------
 # knobs
 
-SEED = 0
+SEED = 0                   # teacher, scoring, and the single-seed runs
+FULL_SEEDS = (0, 1, 2)     # --full: the 1 % rows run once per seed (selection and student seed)
 TEMPERATURE = 1.0
 MODEL = "plada_cnn"        # teacher and student (any timm name; plada_cnn is defined in common.py)
 IMG_SIZE = 28              # px: the pools and tasks are native 28x28
@@ -87,6 +90,11 @@ def plan(mode: str) -> dict:
     raise common.PipelineError(f"unknown demo mode {mode!r}")
 
 
+def seeds(mode: str, p: float) -> tuple:
+    """Seeds a (rule, keep) row runs with: FULL_SEEDS for --full's 1 % rows, else SEED alone (time budget)."""
+    return FULL_SEEDS if mode == "full" and p == 0.01 else (SEED,)
+
+
 def student_steps(k: int, lo_hi=STUDENT_STEPS) -> int:
     return int(np.clip(int(np.ceil(STUDENT_EPOCHS * k / STUDENT_BATCH)), *lo_hi))
 
@@ -122,15 +130,22 @@ def int8_weight_bytes(state_dict) -> int:
 
 # -----------------------------------------------------------------------------
 
-def _teacher(task: str, cache: Path, teacher_steps: int, model: str) -> Path:
-    key = common.content_key("teacher", task, model, IMG_SIZE, teacher_steps, SEED, 3)
+def _teacher(task: str, cache: Path, teacher_steps: int, model: str) -> tuple:
+    """(checkpoint path, training seconds) of the cached teacher; trained (and timed) on a miss.
+
+    The wall time lives in a JSON beside the checkpoint: inside it, it would make equal
+    teachers differ in bytes (and so in SHA-256, the teacher's identity).
+    """
+    # 4: checkpoints hold plain types and tensors (weights_only) and their normalisation
+    key = common.content_key("teacher", task, model, IMG_SIZE, teacher_steps, SEED, 4)
     path = cache / "teachers" / f"{task}-{model}-{key}.pt"
+    timing = path.with_suffix(".json")
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        train_teacher(task, str(tmp), model=model, img_size=IMG_SIZE, steps=teacher_steps, seed=SEED)
-        tmp.replace(path)
-    return path
+        t0 = time.time()
+        train_teacher(task, str(path), model=model, img_size=IMG_SIZE, steps=teacher_steps, seed=SEED, verbose=False)
+        common.write_json(timing, dict(train_seconds=time.time() - t0))
+    seconds = json.loads(timing.read_text())["train_seconds"] if timing.is_file() else None
+    return path, seconds
 
 
 def _scores(teacher: Path, pool, cache: Path) -> dict:
@@ -167,8 +182,8 @@ def run(out: str | Path, mode: str = "default", cache: str | Path = common.DEFAU
     log(f"pool {pool.spec}: {len(pool)} items, digest {digest.hex()[:16]}...")
     for task, items in runs.items():
         t = load_task(task)
-        tpath = _teacher(task, cache, teacher_steps, model)
-        ckpt = torch.load(tpath, map_location="cpu", weights_only=False)
+        tpath, teacher_seconds = _teacher(task, cache, teacher_steps, model)
+        ckpt = common.load_checkpoint(tpath)
         teacher_acc = float(ckpt["teacher_acc"])
         log(f"{task}: teacher {model} accuracy {teacher_acc:.4f}")
         scores = _scores(tpath, pool, cache)
@@ -180,7 +195,7 @@ def run(out: str | Path, mode: str = "default", cache: str | Path = common.DEFAU
         log(f"{task}: leakage test vs pool: {leak}")
         records.append(dict(task=task, rule="teacher", keep=None, alpha=None, reserve=None,
                             payload_bytes=int8_weight_bytes(ckpt["state_dict"]), k=None, precision=None,
-                            student_acc=teacher_acc, teacher_acc=teacher_acc, seconds=ckpt.get("train_seconds"),
+                            student_acc=teacher_acc, teacher_acc=teacher_acc, seconds=teacher_seconds,
                             note="teacher weights INT8 + Zstd-19"))
         # the student-on-images baseline costs a full training run: in the default mode
         # only on fashion (the --full matrix has it on every task)
@@ -190,7 +205,7 @@ def run(out: str | Path, mode: str = "default", cache: str | Path = common.DEFAU
             from types import SimpleNamespace
 
             direct = SimpleNamespace(indices=np.arange(len(t["train_y"])), labels=t["train_y"], classes=t["classes"])
-            res = train_student(direct, _ArrayPool(t["train_x"]), task=t, model=model, img_size=IMG_SIZE,
+            res = train_student(direct, common.ArrayPool(t["train_x"]), task=t, model=model, img_size=IMG_SIZE,
                                 steps=student_steps(len(t["train_y"]), student_steps_range), batch_size=STUDENT_BATCH,
                                 seed=SEED, verbose=False)
             records.append(dict(task=task, rule="target-train-images", keep=None, alpha=None, reserve=None,
@@ -200,49 +215,61 @@ def run(out: str | Path, mode: str = "default", cache: str | Path = common.DEFAU
             log(f"{task}: student on target-train images {res['student_acc']:.4f}; images {ib['png']} B PNG, "
                 f"{ib['zstd']} B Zstd")
         for rule, p, alpha in items:
-            t0 = time.time()
-            reserve = RESERVE if rule == "safety-net" else None
-            idx = select(rule, scores, p, seed=SEED, alpha=alpha, reserve=RESERVE)
-            meta = dict(task=task, teacher=model, T=TEMPERATURE, rule=rule, p=p, s=reserve, alpha=alpha, seed=SEED,
-                        pool=pool.spec)
-            data = build_payload(idx, scores["labels"][idx], pool_size=len(pool), classes=t["classes"],
-                                 pool_digest=digest, metadata=meta)
-            again = build_payload(select(rule, scores, p, seed=SEED, alpha=alpha, reserve=RESERVE),
-                                  scores["labels"][idx], pool_size=len(pool), classes=t["classes"],
-                                  pool_digest=digest, metadata=meta)
-            fname = out / "payloads" / f"{task}_{rule}_p{p:g}" f"{'_a' + format(alpha, 'g') if rule == 'safety-net' else ''}.plada"
-            fname.write_bytes(data)
-            # the client stage: only the payload file and the local pool cross over
-            payload = read_payload(fname, pool)
-            res = train_student(payload, pool, task=t, model=model, img_size=IMG_SIZE,
-                                steps=student_steps(len(idx), student_steps_range), batch_size=STUDENT_BATCH,
-                                seed=SEED, verbose=False)
-            rec = dict(task=task, rule=rule, keep=p, alpha=alpha if rule in ("safety-net", "stratified") else None,
-                       reserve=reserve, payload_bytes=len(data), k=int(len(idx)),
-                       precision=float(relevant[idx].mean()), student_acc=res["student_acc"], teacher_acc=teacher_acc,
-                       seconds=time.time() - t0, deterministic=data == again,
-                       classes_kept=int(len(np.unique(scores["labels"][idx]))),
-                       min_class_count=int(np.bincount(scores["labels"][idx], minlength=len(t["classes"])).min()),
-                       label_acc=_label_acc(truth, idx, scores["labels"]))
-            records.append(rec)
-            log(f"{task} {rule:15s} p={p:<5g} a={alpha:<5g} k={len(idx):6d} bytes={len(data):7d} "
-                f"precision={rec['precision']:.3f} student={rec['student_acc']:.4f} "
-                f"({rec['student_acc'] / teacher_acc:.1%} of teacher) {rec['seconds']:.0f}s")
+            for seed in seeds(mode, p):
+                records.append(_selection_run(task, t, rule, p, alpha, seed, scores, pool, relevant, truth, out,
+                                              model, teacher_acc, student_steps_range))
+                rec = records[-1]
+                log(f"{task} {rule:15s} p={p:<5g} a={alpha:<5g} seed={seed} k={rec['k']:6d} "
+                    f"bytes={rec['payload_bytes']:7d} precision={rec['precision']:.3f} "
+                    f"student={rec['student_acc']:.4f} ({rec['student_acc'] / teacher_acc:.1%} of teacher) "
+                    f"{rec['seconds']:.0f}s")
     wall = time.time() - t_start
     summary = dict(mode=mode, pool=pool.spec, pool_size=len(pool), pool_digest=digest.hex(), model=model,
                    img_size=IMG_SIZE, teacher_steps=teacher_steps, student_steps=list(student_steps_range),
                    student_epochs=STUDENT_EPOCHS, student_batch=STUDENT_BATCH, temperature=TEMPERATURE,
-                   safety_net_reserve=RESERVE, default_rule=DEFAULT_RULE, seed=SEED, wall_seconds=wall,
+                   safety_net_reserve=RESERVE, default_rule=DEFAULT_RULE, seed=SEED,
+                   seeds_1pct=list(seeds(mode, 0.01)), wall_seconds=wall,
                    torch=torch.__version__, python=platform.python_version(), machine=platform.machine(),
                    threads=torch.get_num_threads(), tasks=extras)
     common.write_json(out / "results.json", dict(summary=summary, records=records))
     (out / "report.md").write_text(report(records, summary))
     try:
-        plot(records, out / "accuracy_vs_payload.png")
+        plot(aggregate(records), out / "accuracy_vs_payload.png")
     except Exception as exc:  # a missing matplotlib must not lose the results
         log(f"plot skipped: {exc}")
     log(f"done in {wall:.0f}s -> {out}/results.json, report.md, accuracy_vs_payload.png")
     return records
+
+
+def _selection_run(task, t, rule, p, alpha, seed, scores, pool, relevant, truth, out, model, teacher_acc,
+                   student_steps_range) -> dict:
+    """Select, build the payload file, and run the client stage on that file alone; one result record."""
+    t0 = time.time()
+    digest = pool.digest()
+    reserve = RESERVE if rule == "safety-net" else None
+    idx = select(rule, scores, p, seed=seed, alpha=alpha, reserve=RESERVE)
+    meta = dict(task=task, teacher=model, T=TEMPERATURE, rule=rule, p=p, s=reserve, alpha=alpha, seed=seed,
+                pool=pool.spec)
+    data = build_payload(idx, scores["labels"][idx], pool_size=len(pool), classes=t["classes"],
+                         pool_digest=digest, metadata=meta)
+    again = build_payload(select(rule, scores, p, seed=seed, alpha=alpha, reserve=RESERVE),
+                          scores["labels"][idx], pool_size=len(pool), classes=t["classes"],
+                          pool_digest=digest, metadata=meta)
+    fname = out / "payloads" / (f"{task}_{rule}_p{p:g}{'_a' + format(alpha, 'g') if rule == 'safety-net' else ''}"
+                                f"{'' if seed == SEED else f'_s{seed}'}.plada")
+    fname.write_bytes(data)
+    # the client stage: only the payload file and the local pool cross over
+    payload = read_payload(fname, pool)
+    res = train_student(payload, pool, task=t, model=model, img_size=IMG_SIZE,
+                        steps=student_steps(len(idx), student_steps_range), batch_size=STUDENT_BATCH,
+                        seed=seed, verbose=False)
+    return dict(task=task, rule=rule, keep=p, alpha=alpha if rule in ("safety-net", "stratified") else None,
+                reserve=reserve, seed=seed, payload_bytes=len(data), k=int(len(idx)),
+                precision=float(relevant[idx].mean()), student_acc=res["student_acc"], teacher_acc=teacher_acc,
+                seconds=time.time() - t0, deterministic=data == again,
+                classes_kept=int(len(np.unique(scores["labels"][idx]))),
+                min_class_count=int(np.bincount(scores["labels"][idx], minlength=len(t["classes"])).min()),
+                label_acc=_label_acc(truth, idx, scores["labels"]))
 
 
 def _fashion_truth(pool):
@@ -269,22 +296,35 @@ def _label_acc(truth, idx, labels):
     return float((t[m] == labels[idx][m]).mean()) if m.any() else None
 
 
-class _ArrayPool:
-    """Just enough of a Pool for train_student to read target-train images."""
-
-    def __init__(self, images):
-        self.images = images
-        self.channels = 1
-
-    def __getitem__(self, sel):
-        return self.images[sel]
-
-
 # -----------------------------------------------------------------------------
 # report and plot
 
 def _fmt(v, f="{:.4f}"):
     return "" if v is None else f.format(v)
+
+
+def aggregate(records) -> list:
+    """One row per (task, rule, keep, alpha): the mean over its seeds, with n_seeds and student_sd.
+
+    student_sd is the sample standard deviation (ddof = 1); None for a single seed. Other
+    numeric columns are means too (payload bytes and k vary with the seed only for rules
+    that draw at random).
+    """
+    groups: dict = {}
+    for r in records:
+        groups.setdefault((r["task"], r["rule"], r["keep"], r["alpha"]), []).append(r)
+    rows = []
+    for rs in groups.values():
+        row = dict(rs[0], n_seeds=len(rs), seeds=[r.get("seed") for r in rs])
+        for k, v in rs[0].items():
+            vals = [r[k] for r in rs]
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and None not in vals:
+                row[k] = float(np.mean(vals)) if isinstance(v, float) else int(round(np.mean(vals)))
+        acc = [r["student_acc"] for r in rs]
+        row["student_sd"] = float(np.std(acc, ddof=1)) if len(rs) > 1 else None
+        row["deterministic"] = all(r.get("deterministic", True) for r in rs)
+        rows.append(row)
+    return rows
 
 
 def pareto(recs):
@@ -303,29 +343,35 @@ def report(records, summary) -> str:
              f"`{summary['pool_digest'][:16]}…`); teacher and student `{summary['model']}` at {summary['img_size']} px; "
              f"T = {summary['temperature']}; Safety-Net reserve s = {summary['safety_net_reserve']}; default rule "
              f"`{summary['default_rule']}`; seed {summary['seed']}; torch {summary['torch']}, {summary['threads']} threads. "
-             f"Wall time **{summary['wall_seconds']:.0f} s**.", ""]
-    for task in dict.fromkeys(r["task"] for r in records):
-        recs = [r for r in records if r["task"] == task]
+             f"Wall time **{summary['wall_seconds']:.0f} s**.", "",
+             f"Seeds: each row says how many runs its figures average (*seeds*). Rows with several seeds vary "
+             f"the selection seed and the student seed together (seeds {summary.get('seeds_1pct')}) and show "
+             f"student accuracy as mean ± sample sd; the other columns are means. Teacher, scores and "
+             f"single-seed rows use seed {summary['seed']}.", ""]
+    rows = aggregate(records)
+    for task in dict.fromkeys(r["task"] for r in rows):
+        recs = [r for r in rows if r["task"] == task]
         teacher = recs[0]["teacher_acc"]
         ex = summary["tasks"].get(task, {})
         lines += [f"## {task}", "",
                   f"target-train {ex.get('n_train')} images (class counts {ex.get('train_class_counts')}), "
                   f"target-test {ex.get('n_test')}. Leakage target-test vs pool: {ex.get('leakage')}.", "",
-                  "| rule | keep | α | s | k | payload bytes | precision | pseudo-label acc | classes (min count) "
-                  "| student acc | % of teacher | s/run |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| rule | keep | α | s | seeds | k | payload bytes | precision | pseudo-label acc "
+                  "| classes (min count) | student acc | % of teacher | s/run |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in recs:
             extra = f" (PNG {r['png_bytes']:,})" if r.get("png_bytes") else ""
             lines.append(f"| {r['rule']} | {_fmt(r['keep'], '{:g}')} | {_fmt(r['alpha'], '{:g}')} | "
-                         f"{_fmt(r['reserve'], '{:g}')} | {_fmt(r['k'], '{:,}')} | {r['payload_bytes']:,}{extra} | "
+                         f"{_fmt(r['reserve'], '{:g}')} | {r['n_seeds']} | {_fmt(r['k'], '{:,}')} | "
+                         f"{r['payload_bytes']:,}{extra} | "
                          f"{_fmt(r['precision'], '{:.3f}')} | {_fmt(r.get('label_acc'), '{:.3f}')} | "
                          f"{_fmt(r.get('classes_kept'), '{}')}{_fmt(r.get('min_class_count'), ' ({})')} | "
-                         f"{r['student_acc']:.4f} | "
+                         f"{r['student_acc']:.4f}{_fmt(r['student_sd'], ' ± {:.4f}')} | "
                          f"{r['student_acc'] / teacher:.1%} | {_fmt(r['seconds'], '{:.0f}')} |")
         sel = [r for r in recs if r["keep"] is not None]
         if sel:
             front = pareto(sel)
-            lines += ["", "Pareto front (payload bytes vs student accuracy, selection runs): " +
+            lines += ["", "Pareto front (payload bytes vs student accuracy, selection rows; means over seeds): " +
                       ", ".join(f"{r['rule']}@{r['keep']:g} ({r['payload_bytes']:,} B, {r['student_acc']:.3f})"
                                 for r in sorted(front, key=lambda r: r["payload_bytes"])) + "."]
         lines.append("")
