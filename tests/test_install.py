@@ -7,7 +7,8 @@ the README names run there, from a folder outside the checkout, without the pipe
 extra. About 30-60 s, most of it creating the venv and unpacking numpy and llvmlite.
 
 `python tests/test_install.py --requirements` prints the core dependencies, pinned to
-the installed versions, for `make wheelhouse`.
+the installed versions, for `make wheelhouse`; `--startup` prints the start-up times of
+such a fresh install (import, first and warm `plada inspect`).
 """
 import json
 import os
@@ -17,6 +18,8 @@ import sys
 import zipfile
 from importlib import metadata
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(os.environ.get("PLADAFMT_WHEELHOUSE", ROOT / ".venv" / "wheelhouse"))
@@ -40,13 +43,6 @@ def core_requirements(dist="pladafmt"):
     return [f"{n}=={v}" for n, v in sorted(seen.items())]
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--requirements"]:
-    print(" ".join(core_requirements()))
-    sys.exit(0)
-
-import pytest  # noqa: E402
-
-
 def _run(cmd, cwd, env, ok=True, timeout=300):
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
@@ -55,17 +51,16 @@ def _run(cmd, cwd, env, ok=True, timeout=300):
     return proc
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """(venv bin folder, user env, work folder, wheel path, installed suite folder) of
-    a fresh offline install."""
+def missing_wheels():
     have = [p.name.lower() for p in WHEELHOUSE.glob("*.whl")]
-    missing = [r for r in core_requirements() if not any(
+    return [r for r in core_requirements() if not any(
         h.startswith(r.replace("-", "_").replace("==", "-").lower() + "-") for h in have)]
-    if missing:
-        pytest.skip(f"no wheels for {missing} in {WHEELHOUSE}: run `make wheelhouse` "
-                    "(make test does)")
-    tmp = tmp_path_factory.mktemp("install")
+
+
+def fresh_install(tmp):
+    """Build sdist and wheel into tmp/dist, install the wheel into the new venv tmp/venv
+    offline. Returns (venv bin folder, a user's env, a work folder outside the checkout,
+    the wheel, the installed suite folder)."""
     dist = tmp / "dist"
     _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, ROOT], ROOT,
          dict(os.environ))
@@ -79,11 +74,53 @@ def installed(tmp_path_factory):
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     _run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--isolated", "--no-index",
           "--find-links", WHEELHOUSE, "--find-links", dist, "pladafmt"], tmp, env)
-    work = tmp / "work"          # outside the checkout: nothing imports from it
+    work = tmp / "work"
     work.mkdir()
     suite = _run([venv / "bin" / "python", "-c", "from pladafmt.conformance import runner; "
                   "print(runner.HERE)"], work, env).stdout.strip()
     return venv / "bin", env, work, wheel, Path(suite)
+
+
+def startup_times(repeats=5):
+    """Print the start-up figures of a fresh install: `import pladafmt`, then `plada
+    inspect` of a small payload (1,000 items of a 100,000 pool, C = 10) the first time
+    after the install and warm, and of a 10,000-item one (above the size that runs as
+    Python, so Numba compiles its kernels the first time)."""
+    import tempfile
+    import time
+
+    import numpy as np
+    import pladafmt
+    with tempfile.TemporaryDirectory() as tmp:
+        bin_, env, work, wheel, _ = fresh_install(Path(tmp))
+        print(f"wheel {wheel.name}: {wheel.stat().st_size:,} bytes")
+        rng = np.random.default_rng(1)
+        for name, n, k, c in (("small", 100_000, 1_000, 10), ("medium", 1_000_000, 10_000, 100)):
+            idx = np.sort(rng.choice(n, k, replace=False))
+            (work / f"{name}.plada").write_bytes(pladafmt.encode(idx, rng.integers(0, c, k),
+                                                                 pool_size=n, classes=c))
+
+        def wall(*cmd):
+            t0 = time.perf_counter()
+            _run(cmd, work, env)
+            return time.perf_counter() - t0
+
+        times = [wall(bin_ / "python", "-c", "import pladafmt") for _ in range(repeats)]
+        print(f"import pladafmt: {' '.join(f'{t:.2f}' for t in times)} s")
+        for name in ("small", "medium"):
+            times = [wall(bin_ / "plada", "inspect", f"{name}.plada") for _ in range(repeats)]
+            print(f"plada inspect {name}.plada: first {times[0]:.2f} s, then "
+                  f"{' '.join(f'{t:.2f}' for t in times[1:])} s")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """fresh_install() in a temporary folder, once for this file."""
+    missing = missing_wheels()
+    if missing:
+        pytest.skip(f"no wheels for {missing} in {WHEELHOUSE}: run `make wheelhouse` "
+                    "(make test does)")
+    return fresh_install(tmp_path_factory.mktemp("install"))
 
 
 def test_wheel_installs_one_top_level_name(installed):
@@ -169,3 +206,12 @@ def test_runner_copied_next_to_a_decoder(installed):
     proc = _run([bin_ / "python", "-S", copy, "--decoder", "false", "--vectors",
                  suite / "vectors", "-k", "y_spec_example"], work, env, ok=False)
     assert proc.returncode == 3 and "0/1 passed" in proc.stdout
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--requirements"]:      # for `make wheelhouse`
+        print(" ".join(core_requirements()))
+    elif sys.argv[1:] == ["--startup"]:
+        startup_times()
+    else:
+        sys.exit("usage: python tests/test_install.py --requirements | --startup")
