@@ -350,7 +350,7 @@ def test_reference_decoder_in_process(vector):
 
 def _sample_ids():
     """One vector per expected error name and per flag: each decoder process pays the
-    numba import, so the default run checks a cross-section through the external
+    numpy import, so the default run checks a cross-section through the external
     protocol (the in-process test above covers every vector). PLADA_FULL_CONFORMANCE=1
     runs them all."""
     if os.environ.get("PLADA_FULL_CONFORMANCE"):
@@ -369,9 +369,12 @@ def _sample_ids():
 
 
 def test_reference_decoder_passes_through_external_protocol():
-    """Vectors through `python -m pladafmt._cli decode --json FILE`, as a user would."""
+    """Vectors through `python -m pladafmt._cli decode --json FILE`, as a user would: so
+    without the suite's PLADAFMT_JIT_ALWAYS, and small payloads decode without loading
+    Numba (pladafmt/_jit.py; the in-process test above runs the compiled kernels)."""
     ids = _sample_ids()
-    results = runner.run_suite(default_decoder_command(), jobs=4, timeout=300, ids=ids)
+    decoder = ["env", "PLADAFMT_JIT_ALWAYS=0", *default_decoder_command()]
+    results = runner.run_suite(decoder, jobs=4, timeout=300, ids=ids)
     failed = [(r.id, r.outcome, r.detail) for r in results if not r.passed]
     assert failed == []
     assert len(results) == (len(VECTORS) if ids is None else len(ids))
