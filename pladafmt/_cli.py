@@ -513,9 +513,20 @@ def default_decoder_command() -> list[str]:
     return [sys.executable, "-m", "pladafmt._cli", "decode", "--json"]
 
 
-def cmd_conformance(args) -> int:
-    from .conformance import runner
+def _conformance_runner():
+    """pladafmt.conformance.runner (installed), or conformance.runner (a checkout on
+    sys.path that is not installed)."""
+    try:
+        from .conformance import runner
+    except ModuleNotFoundError as exc:
+        if exc.name != __package__ + ".conformance":
+            raise
+        from conformance import runner
+    return runner
 
+
+def cmd_conformance(args) -> int:
+    runner = _conformance_runner()
     decoder = shlex.split(args.decoder) if args.decoder else default_decoder_command()
     if not decoder:
         raise UsageError("--decoder: empty command")
@@ -672,11 +683,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stderr. Exit 0 only if every vector passes (3 otherwise).",
         formatter_class=fmt,
     )
-    from .conformance import runner
-
-    runner.add_arguments(p, decoder_required=False, decoder_help="decoder command line "
-                         "(shell-quoted); default: the reference decoder, `python -m "
-                         "pladafmt._cli decode --json`")
+    _conformance_runner().add_arguments(
+        p, decoder_required=False, decoder_help="decoder command line (shell-quoted); "
+        "default: the reference decoder, `python -m pladafmt._cli decode --json`")
     p.set_defaults(func=cmd_conformance)
 
     sub.add_parser(
