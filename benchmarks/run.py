@@ -1,6 +1,7 @@
 """Run the pladafmt benchmarks: sizes, speed, memory, CLI start-up.
 
     python -m benchmarks.run [--quick] [--out DIR]
+    python -m benchmarks.run --selection FILE --pool-size N   # one selection's table only
 
 Writes DIR/results/<date>-<machine>.json, DIR/RESULTS.md and DIR/size_vs_keep.png
 (DIR defaults to benchmarks/; --quick defaults to benchmarks/_quick/).  Every case
@@ -647,7 +648,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small matrix, correctness only")
     ap.add_argument("--out", default=None, help="output directory")
-    ap.add_argument("--repeats", type=int, default=REPEATS)
+    ap.add_argument("--repeats", type=int, default=None,
+                    help=f"timed runs per case (default {REPEATS}; with --selection 1)")
     ap.add_argument("--only", default=None, help="regex: run only matching workload names")
     ap.add_argument("--shard", default=None, metavar="I/N",
                     help="run every N-th case starting at I; writes a shard JSON only")
@@ -658,7 +660,29 @@ def main(argv=None) -> int:
                     help="no timing: sizes and round trips (plus memory and CLI phases)")
     ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                     help="merge shard JSONs into one results file + RESULTS.md + figure")
+    ap.add_argument("--selection", default=None, metavar="FILE",
+                    help="print the contender table for this selection alone (.npz with "
+                         "indices and labels, .csv with columns index,label, or any file "
+                         "`plada encode --indices` reads with --labels); needs --pool-size")
+    ap.add_argument("--pool-size", type=int, default=None, metavar="N",
+                    help="--selection: the pool's item count N")
+    ap.add_argument("--labels", default=None, metavar="FILE",
+                    help="--selection: the labels in their own file (as `plada encode --labels`)")
+    ap.add_argument("--num-classes", type=int, default=None, metavar="C",
+                    help="--selection: class count C (default: max(label) + 1)")
     args = ap.parse_args(argv)
+    if args.selection:
+        from . import selection_table as S
+        try:
+            return S.main(args.selection, args.pool_size, labels_path=args.labels,
+                          num_classes=args.num_classes, repeats=args.repeats or S.REPEATS,
+                          size_only=args.size_only)
+        except S.SelectionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    if args.pool_size is not None or args.labels or args.num_classes is not None:
+        ap.error("--pool-size, --labels and --num-classes go with --selection FILE")
+    args.repeats = args.repeats or REPEATS
     out = args.out or (os.path.join(HERE, "_quick") if args.quick else HERE)
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
     quiet = os.environ.get("BENCH_QUIET")

@@ -7,6 +7,7 @@ import glob
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -105,3 +106,87 @@ def test_quick_run(tmp_path):
         assert "## Decode speed at 1 % of IN-21K: paired calls" in md
     png = (tmp_path / "size_vs_keep.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------ --selection FILE --pool-size N (issue #15)
+def _small_selection():
+    w = W.Workload("clustered", "300K", 300_000, 0.01, 101, "block", "caltech")
+    idx, lab = w.generate()
+    return idx, lab, w.n, w.classes
+
+
+def test_selection_table_is_measured(tmp_path, capsys):
+    import pladafmt
+    from benchmarks import run as R
+    idx, lab, n, c = _small_selection()
+    path = tmp_path / "keep.npz"
+    order = np.random.default_rng(0).permutation(idx.size)   # unsorted, as plada encode takes
+    np.savez(path, indices=idx[order], labels=lab[order])
+    assert R.main(["--selection", str(path), "--pool-size", str(n), "--num-classes", str(c)]) == 0
+    out = capsys.readouterr().out
+    # cells: contender, bytes, b/it, x bound, x paper, enc ms, dec ms, Mit/s, dec x, chose
+    rows = {cells[0]: cells for cells in (re.split(r"\s{2,}", line.strip())
+                                          for line in out.splitlines())}
+    auto = len(pladafmt.encode(idx, lab, pool_size=n, classes=c, zstd_level=C.ZSTD_LEVEL))
+    paper = len(C.zc(C.compact_separated(idx, lab, n, c)))
+    cells = rows["pladafmt auto"]
+    assert int(cells[1].lstrip("*").replace(",", "")) == auto
+    assert float(cells[2]) == pytest.approx(8 * auto / idx.size, abs=1e-3)
+    assert float(cells[3]) == pytest.approx(8 * auto / W.bound_bits(n, lab), abs=1e-3)
+    assert float(rows["paper Idx zstd (separated)"][4]) == pytest.approx(
+        paper / min(paper, *(len(C.zc(f(idx, lab, n, c))) for f in
+                             (C.compact_interleaved, C.bitmap_layout))), abs=1e-3)
+    assert float(cells[5].lstrip("*")) > 0 and float(cells[6].lstrip("*")) > 0  # enc, dec ms
+    assert int(rows["bound"][1].replace(",", "")) == int(W.bound_bits(n, lab) / 8)
+    assert f"k = {idx.size:,}" in out and "ROUND TRIP" not in out
+
+
+def test_selection_reads_what_plada_encode_reads(tmp_path):
+    from benchmarks import selection_table as S
+    idx, lab, n, c = _small_selection()
+    csv_path = tmp_path / "keep.csv"
+    csv_path.write_text("index,label\n" + "".join(f"{i},{l}\n" for i, l in zip(idx, lab)))
+    np.save(tmp_path / "i.npy", idx)
+    np.save(tmp_path / "l.npy", lab)
+    for args in ((str(csv_path),), (str(tmp_path / "i.npy"), str(tmp_path / "l.npy"))):
+        i2, l2, c2 = S.read_selection(args[0], n, *args[1:])
+        assert np.array_equal(i2, idx) and np.array_equal(l2, lab) and c2 == lab.max() + 1
+    bad = [((str(tmp_path / "i.npy"),), n, "--labels FILE"),           # one array, no labels
+           ((str(csv_path),), int(idx[-1]), f"index {idx[-1]} out of range"),
+           ((str(tmp_path / "missing.npz"),), n, "missing.npz")]
+    np.savez(tmp_path / "one.npz", indices=idx)
+    bad.append(((str(tmp_path / "one.npz"),), n, "'labels' or 'label'"))
+    for args, pool, message in bad:
+        with pytest.raises(S.SelectionError, match=message):
+            S.read_selection(args[0], pool, *args[1:])
+
+
+# ------------------------------------------------------------ mode audit (issue #15)
+def test_mode_audit_losses_are_real_encodes(tmp_path):
+    import pladafmt
+    from benchmarks import mode_audit as A
+    cases = {}
+    for name, (idx, lab, n, c) in {
+            "clustered": _small_selection(),
+            "uniform": W.Workload("uniform", "60K", W.N_MNIST, 0.05, 1000, "zipf").generate()
+            + (W.N_MNIST, 1000)}.items():
+        case = A.measure(idx, lab, n, c)          # raises if auto disagrees with encode
+        assert case["checked_against_encode"]
+        case.update(name=name, family=name, keep=0.01)
+        cases[name] = case
+        loss = A.losses(case)
+        for (kind, removed), (lost, then) in loss.items():
+            assert then.split("+")[0] != removed and not (removed == A.ZSTD_ROW
+                                                          and then.endswith("+zstd"))
+            picked = case["auto"][kind]
+            if removed not in (picked.split("+")[0], A.ZSTD_ROW if "+" in picked else None):
+                assert lost == 0 and then == picked
+            modes = dict(case["auto"], **{kind: then})
+            data = pladafmt.encode(idx, lab, pool_size=n, classes=c, zstd_level=19,
+                                   index_mode=modes["index"], label_mode=modes["labels"])
+            assert len(data) == case["payload_bytes"] + lost, (name, kind, removed)
+    md = tmp_path / "audit.md"
+    A.write_markdown({"cases": cases, "environment": A._environment()}, str(md))
+    text = md.read_text()
+    assert "## Index stream" in text and "## Label stream" in text
+    assert "- index `varint`: **keep**" in text         # one of the paper's own encodings
