@@ -422,7 +422,10 @@ def write_markdown(doc: dict, path: str) -> None:
          f"**Realistic** = keep <= {REALISTIC_MAX_KEEP:.0%} (the paper's 0.1-10 %) and k >= "
          f"{REALISTIC_MIN_K:,} (smaller payloads are a few hundred bytes, where a few bytes "
          "are over 1 %; they count under \"all workloads\"), every family: "
-         + str(sum(map(realistic, cases))) + " workloads.\n"]
+         + str(sum(map(realistic, cases))) + " workloads. Measuring took "
+         f"{sum(c.get('measure_s', 0) for c in cases):.0f} s in all (sum over the cases, "
+         "on this project's shared 2-vCPU VM; one run of every case stays under 10 "
+         "minutes).\n"]
     chk = doc.get("committed_check")
     if chk:
         L.append(f"**Real selections.** No reference-pipeline score file is on this "

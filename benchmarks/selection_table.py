@@ -76,7 +76,9 @@ def read_selection(path: str, pool_size: int, labels_path: str | None = None,
     `plada encode` validates them."""
     from pladafmt._cli import UsageError, _check_arrays, _read_int_array
     idx_names, lab_names = ("indices", "index"), ("labels", "label")
-    if pool_size is None or pool_size < 1:
+    if pool_size is None:
+        raise SelectionError("--selection needs --pool-size N (the pool's item count)")
+    if pool_size < 1:
         raise SelectionError(f"--pool-size: expected the pool's item count N >= 1, got {pool_size}")
     try:
         if labels_path is None:
@@ -167,7 +169,7 @@ def main(path: str, pool_size: int, *, labels_path=None, num_classes=None,
     k = case["k"]
     out(f"selection {case['workload']['source']}: N = {pool_size:,}, k = {k:,} "
         f"({100 * k / pool_size:.3g} % keep), C = {c:,}, H0(labels) = {case['h0_bits']:.3f} "
-        f"bits, bound = log2 C(N,k) + k*H0 = {case['bound_bits'] / 8:,.0f} B")
+        f"bits, bound = log2 C(N,k) + k*H0 = {int(case['bound_bits'] / 8):,} B")
     out(table(case))
     timing = ("sizes and round trips only (--size-only)" if size_only else
               f"enc/dec ms = median of {repeats} timed run(s) after the verify run (calls "
