@@ -20,7 +20,25 @@ Pool specs (--pool):
   folder:PATH      an ImageFolder tree (sorted relative POSIX paths)
   npy:PATH         a uint8 array (N,H,W) or (N,H,W,C) saved with numpy.save
 
+Memory at ImageNet-21K scale (14.2 M items): the Pool object stores no Python object
+per item. Names are one packed UTF-8 buffer plus int64 end offsets (len(name) + 8
+bytes per item) or, for npy pools, formatted from the item number on demand; sources
+and ImageFolder paths are derived from the name; an array pool's content hashes are
+streamed over the (memmapped) pixels when the digest is computed. An ImageFolder pool
+keeps its SHA-256 table (32 bytes per item): ~70 bytes per item in all for
+ImageNet-style names ("n01440764/n01440764_10026.JPEG").
+
+ImageFolder manifest cache: hashing 1.3 TB of files takes hours, so with a cache
+directory (every stage passes one; --cache here) the manifest is kept in
+<cache>/manifests/folder-<hash of the root path>.npz (names, sizes, mtimes in ns,
+SHA-256: ~86 bytes per item on disk). Opening the pool again lists and stats the
+tree (no reads) and hashes only files that are new or whose size or mtime changed.
+Build it once with `python -m reference_pipeline.pools --pool folder:PATH`. A file
+rewritten with the same size and mtime is not noticed: delete the cache file to
+force a full re-hash.
+
 Usage:  python -m reference_pipeline.pools --pool broad --out pool_manifest.json
+        python -m reference_pipeline.pools --pool folder:/data/imagenet21k   # hash once, cache the manifest
 """
 
 from __future__ import annotations
@@ -432,7 +450,7 @@ def _list_images(root: Path):
 
     walk(str(root), "")
     as_np = lambda a: np.frombuffer(a, np.int64) if len(a) else np.zeros(0, np.int64)  # noqa: E731
-    return PackedStrings(np.frombuffer(bytes(buf), np.uint8), as_np(ends)), as_np(sizes), as_np(mtimes)
+    return PackedStrings(np.frombuffer(buf, np.uint8), as_np(ends)), as_np(sizes), as_np(mtimes)  # no copies
 
 
 def manifest_cache_path(root: Path, cache_dir) -> Path:
@@ -505,7 +523,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m reference_pipeline.pools", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--pool", default="broad", help="pool spec (default: broad)")
-    ap.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache directory for rendered pools")
+    ap.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache directory for rendered pools and ImageFolder manifests")
     ap.add_argument("--out", help="write a JSON summary (size, digest, per-source counts) here")
     ap.add_argument("--manifest", help="write the full manifest (name, sha256, source per line) as TSV here")
     args = ap.parse_args(argv)

@@ -17,8 +17,9 @@ finished shard is written atomically to the shard directory (default <out>.shard
 as shard-NNNNNN.npz. A rerun, with the same or another number of processes, scores
 only the shards not yet there; the shard being scored when a run dies is the only
 work lost. The directory's meta.json records the teacher file's SHA-256, the pool
-digest, T, shard size and batch size (a batch's composition can change float
-results); a directory made with other values is refused, naming the field. When all
+digest, T, shard size, batch size (a batch's composition can change float results)
+and the compute kind (device type and autocast dtype, e.g. cpu/float32 or
+cuda/bfloat16); a directory made with other values is refused, naming the field. When all
 shards exist, rank 0 merges them into --out (deterministic npzio.save_npz: the same
 bytes as one uninterrupted process) and removes the shard directory unless
 --keep-shards. --merge-only merges without scoring (it fails if shards are missing).
@@ -61,7 +62,7 @@ SHARD_BATCHES = 64      # default shard = 64 batches (65,536 items at batch 1024
 DIST_TIMEOUT_S = 4 * 3600   # torchrun collectives: ranks wait at the end for the slowest one's last shard
 
 SCORE_KEYS = ("labels", "energy", "entropy", "margin")   # the per-item arrays, in file order
-META_FIELDS = ("teacher_sha256", "pool_digest", "pool_size", "T", "shard_size", "batch_size")
+META_FIELDS = ("teacher_sha256", "pool_digest", "pool_size", "T", "shard_size", "batch_size", "compute")
 
 
 def energy_entropy(logits: np.ndarray, T: float = TEMPERATURE):
@@ -193,7 +194,7 @@ def _remove_shard_dir(shard_dir: Path, n_shards: int) -> None:
 # -----------------------------------------------------------------------------
 # scoring
 
-def _score_shards(net, ckpt, pool, shards, *, shard_size, batch_size, T, device, workers, shard_dir, log,
+def _score_shards(net, ckpt, pool, shards, *, shard_size, batch_size, T, device, dtype, workers, shard_dir, log,
                   verbose):
     """Score the given shards in order; each is written the moment its last batch is reduced."""
     import torch
@@ -206,15 +207,19 @@ def _score_shards(net, ckpt, pool, shards, *, shard_size, batch_size, T, device,
     batches = [range(s, min(s + batch_size, span[k][1])) for k in shards for s in range(span[k][0], span[k][1], batch_size)]
     if not batches:
         return
-    norm = {key: ckpt[key] for key in ("mean", "std") if key in ckpt}  # checkpoints before mean/std: to_input's default
     loader = make_loader(PoolDataset(pool), batch_size=batch_size, batch_sampler=batches, workers=workers, device=device)
     parts, t0 = [], time.time()
-    with torch.inference_mode():
+    # the forward recipe of common.predict_logits (memory format, autocast), so that scores equal
+    # the teacher's logits anywhere else in the pipeline (tests/test_pipeline_scoring.py checks it)
+    if common.CHANNELS_LAST:
+        net.to(memory_format=torch.channels_last)
+    with torch.inference_mode(), torch.autocast(device_type=torch.device(device).type, dtype=dtype,
+                                                enabled=dtype is not None):
         for x, j in tqdm(loader, total=len(batches), desc="score", unit="batch", disable=not verbose):
-            # (B, C, H, W) -> (B, H, W[, C]): the uint8 layout every common.to_input version reads
-            x = x.numpy()
-            x = x[:, 0] if x.shape[1] == 1 else x.transpose(0, 2, 3, 1)
-            logits = net(common.to_input(x, ckpt["img_size"], device, **norm)).float().cpu().numpy()
+            x = common.to_input(x, ckpt["img_size"], device, ckpt["mean"], ckpt["std"])
+            if common.CHANNELS_LAST:
+                x = x.contiguous(memory_format=torch.channels_last)
+            logits = net(x).float().cpu().numpy()
             bad = ~np.isfinite(logits).all(1)
             if bad.any():
                 i = int(j[np.flatnonzero(bad)[0]])
@@ -229,12 +234,12 @@ def _score_shards(net, ckpt, pool, shards, *, shard_size, batch_size, T, device,
 
 def score_pool(teacher: str, pool_spec: str, out: str, *, T: float = TEMPERATURE, batch_size: int = BATCH_SIZE,
                shard_size: int | None = None, shard_dir=None, workers: int | None = None, merge_only: bool = False,
-               keep_shards: bool = False, cache_dir=common.DEFAULT_CACHE, device: str | None = None,
-               verbose: bool = True, pool=None) -> dict:
+               keep_shards: bool = False, amp: str = "auto", cache_dir=common.DEFAULT_CACHE,
+               device: str | None = None, verbose: bool = True, pool=None) -> dict:
     """Score (or finish scoring) the pool into `out`; returns the scores as a dict of arrays."""
     t_start = time.time()
     rank, world, distributed, device = _dist(device)
-    common.setup_torch(threads=None if not distributed else max(1, (os.cpu_count() or 1) // world))
+    torch = common.setup_torch(threads=None if not distributed else max(1, (os.cpu_count() or 1) // world))
     shard_size = SHARD_BATCHES * batch_size if shard_size is None else int(shard_size)
     if not T > 0:
         raise common.PipelineError(f"temperature T must be > 0, got {T}")
@@ -244,14 +249,18 @@ def score_pool(teacher: str, pool_spec: str, out: str, *, T: float = TEMPERATURE
     if workers is None:
         workers = default_workers() // world  # torchrun ranks share the cores
     shard_dir = default_shard_dir(out) if shard_dir is None else Path(shard_dir)
-    pool = pool if pool is not None else open_pool(pool_spec, cache_dir)
     net, ckpt = load_teacher(teacher, device)
+    if pool is None:  # ImageFolder items are decoded straight to the teacher's input size and channels
+        pool = open_pool(pool_spec, cache_dir, folder_size=ckpt["img_size"],
+                         folder_mode="L" if ckpt["in_chans"] == 1 else "RGB")
     if ckpt["num_classes"] < 2:
         raise common.PipelineError(f"teacher has {ckpt['num_classes']} classes; expected at least 2 (margin needs two)")
     n = len(pool)
     n_shards = (n + shard_size - 1) // shard_size
+    dtype = common.amp_dtype(device, amp)
     meta = dict(teacher_sha256=common.sha256_file(teacher), pool_digest=pool.digest().hex(), pool_size=n, T=float(T),
-                shard_size=shard_size, batch_size=batch_size)
+                shard_size=shard_size, batch_size=batch_size,
+                compute=f"{torch.device(device).type}/{str(dtype or torch.float32).removeprefix('torch.')}")
 
     plan = None
     if rank == 0:
@@ -272,7 +281,7 @@ def score_pool(teacher: str, pool_spec: str, out: str, *, T: float = TEMPERATURE
             f.write(line + "\n")
 
     _score_shards(net, ckpt, pool, mine, shard_size=shard_size, batch_size=batch_size, T=T, device=device,
-                  workers=workers, shard_dir=shard_dir, log=log, verbose=verbose and rank == 0)
+                  dtype=dtype, workers=workers, shard_dir=shard_dir, log=log, verbose=verbose and rank == 0)
     _barrier(distributed)
 
     res = None
@@ -312,13 +321,15 @@ def main(argv=None):
     ap.add_argument("--shard-dir", help="where finished shards are kept until the merge (default <out>.shards)")
     ap.add_argument("--workers", type=int, help=f"data-loading processes per rank (default {default_workers()} "
                                                 "divided by the number of ranks; 0 = decode in-process)")
+    ap.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
+                    help="autocast (common.amp_dtype): auto = bfloat16 on CUDA, float32 on the CPU")
     ap.add_argument("--merge-only", action="store_true", help="merge finished shards into --out; score nothing")
     ap.add_argument("--keep-shards", action="store_true", help="keep the shard directory after the merge")
     ap.add_argument("--out", required=True, help="scores .npz to write")
     a = ap.parse_args(argv)
     score_pool(a.teacher, a.pool, a.out, T=a.temperature, batch_size=a.batch_size, shard_size=a.shard_size,
                shard_dir=a.shard_dir, workers=a.workers, merge_only=a.merge_only, keep_shards=a.keep_shards,
-               cache_dir=a.cache)
+               amp=a.amp, cache_dir=a.cache)
     if "RANK" in os.environ:
         import torch.distributed as dist
 

@@ -54,8 +54,8 @@ def test_streamed_scores_equal_the_full_matrix(teacher, tmp_path):
     pool = open_pool("broad:300,300", tmp_path / "cache")   # a slice of the demo pool: both item kinds
     res = score_pool.score_pool(teacher, pool.spec, str(tmp_path / "s.npz"), pool=pool, **KW)
     net, ckpt = train_teacher.load_teacher(teacher, "cpu")
-    norm = {k: ckpt[k] for k in ("mean", "std") if k in ckpt}
-    logits = common.predict_logits(net, pool.images, img_size=28, batch_size=64, device="cpu", **norm)
+    logits = common.predict_logits(net, pool.images, img_size=28, batch_size=64, device="cpu", mean=ckpt["mean"],
+                                   std=ckpt["std"])
     labels, energy, entropy = score_pool.energy_entropy(logits, 1.0)   # the old N x C computation
     top = np.sort(logits, 1)
     # bit for bit: the same batches through the net, the same float64 row arithmetic
@@ -114,13 +114,8 @@ def test_interrupted_run_resumes_without_rescoring(teacher, npy_spec, reference,
 def test_shards_of_another_run_are_refused(teacher, npy_spec, tmp_path):
     out, shards = tmp_path / "s.npz", tmp_path / "shards"
     score_pool.score_pool(teacher, npy_spec, str(out), shard_dir=shards, keep_shards=True, **KW)
-    ckpt = common.load_checkpoint(teacher) if hasattr(common, "load_checkpoint") else None
     other_teacher = tmp_path / "other.pt"
-    if ckpt is not None and hasattr(common, "save_checkpoint"):
-        common.save_checkpoint(other_teacher, dict(ckpt, teacher_acc=0.5))
-    else:
-        ckpt = torch.load(teacher, weights_only=False)
-        torch.save(dict(ckpt, teacher_acc=0.5), other_teacher)
+    common.save_checkpoint(other_teacher, dict(common.load_checkpoint(teacher), teacher_acc=0.5))
     other_pool = tmp_path / "other.npy"
     np.save(other_pool, np.zeros((1000, 28, 28), np.uint8))
     sha = common.sha256_file(teacher)
@@ -131,6 +126,7 @@ def test_shards_of_another_run_are_refused(teacher, npy_spec, tmp_path):
         (dict(T=2.0), "T expected 2.0 \\(this run\\), got 1.0"),
         (dict(shard_size=192), "shard_size expected 192 \\(this run\\), got 128"),
         (dict(batch_size=32), "batch_size expected 32 \\(this run\\), got 64"),
+        (dict(amp="bf16"), "compute expected 'cpu/bfloat16' \\(this run\\), got 'cpu/float32'"),
     ]
     for change, msg in cases:
         args = dict(dict(teacher=teacher, pool_spec=npy_spec, out=str(tmp_path / "x.npz"), shard_dir=shards),
