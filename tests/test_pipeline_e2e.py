@@ -88,3 +88,24 @@ def test_demo_cli_rejects_unknown_model(tmp_path):
     with pytest.raises(PipelineError) as exc:
         demo.main(["--quick", "--out", str(tmp_path), "--model", "no_such_model_xyz"])
     exc.match("unknown model 'no_such_model_xyz'")
+
+
+def test_report_gives_mean_sd_and_seed_count_per_row():
+    base = dict(task="digits", keep=0.01, alpha=None, reserve=None, teacher_acc=0.9, precision=0.5, k=12,
+                classes_kept=10, min_class_count=1, label_acc=None, deterministic=True)
+    records = [dict(base, rule="random", seed=s, student_acc=a, payload_bytes=b, seconds=1.0)
+               for s, a, b in [(0, 0.7, 100), (1, 0.8, 110), (2, 0.9, 120)]]
+    records.append(dict(base, rule="stratified", seed=0, student_acc=0.85, payload_bytes=90, seconds=1.0))
+    rows = {r["rule"]: r for r in demo.aggregate(records)}
+    assert rows["random"]["n_seeds"] == 3 and rows["random"]["payload_bytes"] == 110
+    assert rows["random"]["student_acc"] == pytest.approx(0.8)
+    assert rows["random"]["student_sd"] == pytest.approx(np.std([0.7, 0.8, 0.9], ddof=1))
+    assert rows["stratified"]["n_seeds"] == 1 and rows["stratified"]["student_sd"] is None
+    summary = dict(mode="full", pool="p", pool_size=1, pool_digest="00" * 32, model="m", img_size=28, temperature=1.0,
+                   safety_net_reserve=0.5, default_rule="stratified", seed=0, seeds_1pct=[0, 1, 2], torch="t",
+                   threads=2, wall_seconds=1.0, tasks={})
+    text = demo.report(records, summary)
+    assert "| random | 0.01 |  |  | 3 | 12 | 110 |" in text and "0.8000 ± 0.1000" in text
+    assert "| stratified | 0.01 |  |  | 1 | 12 | 90 |" in text and "0.8500 |" in text
+    assert demo.seeds("full", 0.01) == demo.FULL_SEEDS and demo.seeds("full", 0.1) == (demo.SEED,)
+    assert demo.seeds("default", 0.01) == (demo.SEED,)
