@@ -466,6 +466,8 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
     if steps < 1 or batch_size < 1 or checkpoint_every < 0:
         raise PipelineError(f"{desc}: steps and batch size must be >= 1 and checkpoint_every >= 0, "
                             f"got {steps}, {batch_size}, {checkpoint_every}")
+    if (resume or checkpoint_every) and not checkpoint:
+        raise PipelineError(f"{desc}: --resume and --checkpoint-every need a --checkpoint file")
     dtype = amp_dtype(device, amp)
     model.to(device)
     if CHANNELS_LAST:

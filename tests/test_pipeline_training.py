@@ -208,3 +208,10 @@ def test_student_checkpoint_records_normalisation(tmp_path):
     assert ck["classes"] == payload.classes and ck["model_name"] == "plada_cnn"
     net = common.create_model(ck["model_name"], ck["num_classes"], ck["in_chans"])
     net.load_state_dict(ck["state_dict"])
+
+
+def test_resume_needs_a_checkpoint_file():
+    pool = common.ArrayPool(np.zeros((20, 12, 12), np.uint8))
+    with pytest.raises(PipelineError) as exc:
+        _fit(pool, np.zeros(20, np.int64), state=None, resume=True)
+    exc.match("--resume and --checkpoint-every need a --checkpoint file")
