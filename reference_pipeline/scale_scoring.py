@@ -236,11 +236,16 @@ def part_resume(work: Path, teacher: Path, n: int, kill_after: int) -> None:
         runs[-1][1].setdefault(r["rank"], []).append(r["shard"])
     for i, (run, by_rank) in enumerate(runs, 1):
         print(f"run {i} ({run}) finished shards: " + "; ".join(f"rank {k}: {v}" for k, v in sorted(by_rank.items())))
+    # run 1 started from an empty directory, so rank r had shards r, r + 2, ...; the first of
+    # those it had not finished was in flight when the kill came (lost, so scored again)
+    n_shards = -(-n // SHARD_SIZE)
+    in_flight = [next((s for s in range(r, n_shards, 2) if s not in runs[0][1].get(r, [])), None) for r in (0, 1)]
+    print(f"in flight at the kill (rank 0, rank 1): {in_flight}")
     first = {s for v in runs[0][1].values() for s in v}
     later = [s for _, by_rank in runs[1:] for v in by_rank.values() for s in v]
     twice = sorted(first & set(later))
     print(f"shards finished by run 1 and scored again later: {twice or 'none'}; "
-          f"every shard finished exactly once: {sorted(first | set(later)) == list(range(-(-n // SHARD_SIZE))) and len(later) == len(set(later))}")
+          f"every shard finished exactly once: {sorted(first | set(later)) == list(range(n_shards)) and len(later) == len(set(later))}")
     same = one.read_bytes() == two.read_bytes()
     print(f"scores.npz after kill + rerun byte-identical to the uninterrupted single process: {same} "
           f"({two.stat().st_size:,} bytes)")
