@@ -254,22 +254,13 @@ def part_resume(work: Path, teacher: Path, n: int, kill_after: int) -> None:
 
 
 def part_folder(work: Path, teacher: Path, n: int) -> None:
-    from PIL import Image
-
     from .data import default_workers
-    from .pools import folder_pool, open_pool
+    from .pools import folder_pool
+    from .synth_folder import write_folder
 
     root = work / f"folder-{n}"
     print(f"\n== folder: ImageFolder of {n:,} JPEGs ({FOLDER_PX} px RGB, from pool broad), scored at 28 px grey")
-    if not (root / "done").is_file():
-        src = open_pool("broad", work / "cache")
-        pick = np.linspace(0, len(src) - 1, n).astype(np.int64)   # both halves of broad: clothes and glyphs
-        for k, i in enumerate(pick):
-            d = root / f"class{k % 100:03d}"
-            d.mkdir(parents=True, exist_ok=True)
-            im = Image.fromarray(np.asarray(src.images[i])).resize((FOLDER_PX, FOLDER_PX), Image.BILINEAR)
-            im.convert("RGB").save(d / f"{i:06d}.jpg", quality=90)
-        (root / "done").write_text("")
+    write_folder(root, n, FOLDER_PX, cache_dir=work / "cache")  # keeps the files an earlier run wrote
     cache = work / "folder-cache"
     for p in cache.glob("manifests/*.npz"):
         p.unlink()
