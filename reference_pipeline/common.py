@@ -320,23 +320,39 @@ def to_uint8_nchw(batch, device):
     return x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
 
 
-def to_input(batch, img_size: int, device, mean=PM1[0], std=PM1[1]):
+# ITU-R 601-2 luma, the weights of Pillow's RGB -> "L" conversion
+LUMA = (0.299, 0.587, 0.114)
+
+
+def to_input(batch, img_size: int, device, mean=PM1[0], std=PM1[1], in_chans: int | None = None):
     """uint8 images (see to_uint8_nchw) -> float32 (B,C,img_size,img_size): per channel (x/255 - mean)/std.
 
     A length-1 mean/std applies to every channel. Resized with antialiased bilinear
-    interpolation when the native size differs from img_size.
+    interpolation when the native size differs from img_size. With `in_chans`, the
+    channels are adapted to the model's: grey is repeated into RGB, RGB becomes grey by
+    luma. Why: a task and its pool need not agree (a grey task's teacher scoring an RGB
+    ImageFolder such as ImageNet-21K, an RGB-pool student evaluated on the grey task).
     """
     import torch
     import torch.nn.functional as F
 
-    x = to_uint8_nchw(batch, device)
+    x = to_uint8_nchw(batch, device).float()
     c = x.shape[1]
+    if in_chans is not None and c != in_chans:
+        if c == 1:
+            x = x.expand(-1, in_chans, -1, -1)
+        elif c == 3 and in_chans == 1:
+            x = (x * torch.tensor(LUMA, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        else:
+            raise PipelineError(f"input batch has {c} channels, the model takes {in_chans} "
+                                "(only 1 <-> 3 channels can be adapted)")
+        c = in_chans
     if len(mean) not in (1, c) or len(std) not in (1, c):
         raise PipelineError(f"normalisation has {len(mean)} means and {len(std)} stds, the input has {c} channels "
                             "(expected 1 or one per channel)")
     m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-    x = x.float().div_(255).sub_(m).div_(s)
+    x = x.div(255).sub_(m).div_(s)
     if x.shape[-1] != img_size or x.shape[-2] != img_size:
         x = F.interpolate(x, size=(img_size, img_size), mode="bilinear", align_corners=False, antialias=True)
     return x
@@ -365,10 +381,12 @@ class ArrayPool:
 
     def __init__(self, images: np.ndarray):
         self.images = images
-        self.files = None
 
     def __len__(self):
         return len(self.images)
+
+    def rows(self, pos) -> np.ndarray:
+        return np.array(self.images[pos])
 
     @property
     def channels(self) -> int:
@@ -520,7 +538,7 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
 
 
 def predict_logits(model, images, *, img_size: int, batch_size: int, device: str, mean=PM1[0], std=PM1[1],
-                   indices=None, progress=None, amp: str = "auto"):
+                   indices=None, progress=None, amp: str = "auto", in_chans: int | None = None):
     """Logits (float32 numpy) for images[indices] in fixed batches, in eval mode."""
     import torch
 
@@ -537,7 +555,7 @@ def predict_logits(model, images, *, img_size: int, batch_size: int, device: str
                                                 dtype=dtype, enabled=dtype is not None):
         for s in starts:
             sel = slice(s, s + batch_size) if indices is None else indices[s:s + batch_size]
-            x = to_input(images[sel], img_size, device, mean, std)
+            x = to_input(images[sel], img_size, device, mean, std, in_chans)
             if CHANNELS_LAST:
                 x = x.contiguous(memory_format=torch.channels_last)
             out.append(model(x).float().cpu().numpy())
@@ -545,6 +563,8 @@ def predict_logits(model, images, *, img_size: int, batch_size: int, device: str
     return np.concatenate(out) if out else np.zeros((0, k or 0), np.float32)
 
 
-def accuracy(model, images, labels, *, img_size: int, device: str, mean=PM1[0], std=PM1[1], batch_size=512) -> float:
-    logits = predict_logits(model, images, img_size=img_size, batch_size=batch_size, device=device, mean=mean, std=std)
+def accuracy(model, images, labels, *, img_size: int, device: str, mean=PM1[0], std=PM1[1], batch_size=512,
+             in_chans: int | None = None) -> float:
+    logits = predict_logits(model, images, img_size=img_size, batch_size=batch_size, device=device, mean=mean, std=std,
+                            in_chans=in_chans)
     return float((logits.argmax(1) == np.asarray(labels)).mean())

@@ -1,7 +1,7 @@
 """Pool items as a torch Dataset, and the DataLoader every stage reads them through.
 
-Array pools (Fashion-MNIST, glyphs, npy memmaps) are read one batch at a time with a
-single slice or fancy-index read (`__getitems__`), so a memmapped pool is never loaded
+Array pools (Fashion-MNIST, glyphs, npy files) are read one batch at a time
+(`__getitems__` -> `Pool.rows`: one pread per run of consecutive items), so a pool file is never loaded
 whole. ImageFolder pools are decoded and resized in the loader's worker processes,
 so decoding JPEGs overlaps the forward pass instead of running one file at a time in
 the main loop.
@@ -66,11 +66,7 @@ class PoolDataset:
 
         pos = self._positions(js)
         if self.pool.images is not None:
-            if len(pos) and pos[-1] - pos[0] == len(pos) - 1 and (np.diff(pos) == 1).all():
-                x = np.array(self.pool.images[pos[0]:pos[-1] + 1])  # contiguous: one sequential read
-            else:
-                x = np.array(self.pool.images[pos])
-            x = torch.from_numpy(x)
+            x = torch.from_numpy(self.pool.rows(pos))  # one read per run of consecutive items
             x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
         else:
             x = torch.stack([torch.from_numpy(self.pool.read_file(int(i))) for i in pos]).permute(0, 3, 1, 2)

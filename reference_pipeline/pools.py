@@ -165,7 +165,7 @@ def _literal(text: str) -> str:
 # -----------------------------------------------------------------------------
 # the Pool object every stage uses
 
-HASH_CHUNK = 65_536     # items hashed per step when an array pool's digest streams over a memmap
+HASH_CHUNK_BYTES = 16 << 20  # pixels read per step when an array pool's digest streams over its items
 
 
 class Pool:
@@ -185,6 +185,10 @@ class Pool:
             raise PipelineError("a Pool has either images (array pool) or root (ImageFolder pool)")
         self.spec, self.names, self.sources = spec, names, sources
         self.images, self.root = images, root
+        # (file, byte offset of item 0) when the images are a whole C-order .npy memmap: rows() reads them
+        self._npy = None
+        if isinstance(images, np.memmap) and images.flags.c_contiguous and images.filename:
+            self._npy = (images.filename, int(images.offset))
         self.folder_size, self.folder_mode = folder_size, folder_mode
         self._sha256 = sha256
         self._digest = None
@@ -213,8 +217,10 @@ class Pool:
         if self._sha256 is not None:
             yield from (row.tobytes() for row in self._sha256)
             return
-        for s in range(0, len(self), HASH_CHUNK):
-            flat = np.ascontiguousarray(self.images[s:s + HASH_CHUNK]).reshape(-1, int(np.prod(self.images.shape[1:])))
+        row_bytes = max(1, int(np.prod(self.images.shape[1:])))
+        step = max(1, HASH_CHUNK_BYTES // row_bytes)
+        for s in range(0, len(self), step):
+            flat = self.rows(slice(s, s + step)).reshape(-1, row_bytes)
             yield from (hashlib.sha256(row).digest() for row in flat)
 
     def digest(self) -> bytes:
@@ -228,11 +234,52 @@ class Pool:
         return self.root / self.names[i]
 
     def __getitem__(self, sel):
-        """uint8 images for an index array or slice (what common.to_input expects)."""
+        """uint8 images for an index, index array, mask or slice (what common.to_input expects)."""
         if self.images is not None:
-            return self.images[sel]
+            if self._npy is None:
+                return self.images[sel]
+            if np.ndim(sel) == 0 and not isinstance(sel, slice):
+                return self.rows([int(sel) + (len(self) if int(sel) < 0 else 0)])[0]
+            return self.rows(sel)
         idx = np.arange(len(self))[sel]
         return np.stack([self.read_file(int(i)) for i in np.atleast_1d(idx)])
+
+    def rows(self, pos) -> np.ndarray:
+        """A new (len(pos), H, W[, C]) uint8 array of array-pool items `pos` (indices, mask or slice).
+
+        A pool opened from an .npy file is read with os.preadv, one call per run of
+        consecutive items, not through its memory mapping. Why: pages touched through a
+        mapping count in the process's RSS, and the kernel maps whole large folios per
+        fault (a student reading 10k random rows of a 2.9 GB pool had almost all of it
+        mapped); pages read with pread stay in the shared page cache, which the kernel
+        drops when it needs to, and the stage's RSS stays flat at any pool size or keep rate.
+        """
+        if self._npy is None:
+            return np.array(self.images[pos])
+        if isinstance(pos, slice):
+            pos = np.arange(*pos.indices(len(self)), dtype=np.int64)
+        pos = np.asarray(pos)
+        pos = np.flatnonzero(pos) if pos.dtype == bool else pos.astype(np.int64, copy=False)
+        out = np.empty((len(pos),) + self.images.shape[1:], np.uint8)
+        if not len(pos):
+            return out
+        if pos.min() < 0 or pos.max() >= len(self):
+            raise PipelineError(f"pool {self.spec}: item index expected in [0, {len(self)}), "
+                                f"got min {pos.min()} max {pos.max()}")
+        flat = out.reshape(len(pos), -1)
+        row = flat.shape[1]
+        cut = np.flatnonzero(np.diff(pos) != 1) + 1
+        path, offset = self._npy
+        with open(path, "rb", buffering=0) as f:
+            for a, b in zip([0, *cut.tolist()], [*cut.tolist(), len(pos)]):
+                view, at = memoryview(flat[a:b]).cast("B"), offset + int(pos[a]) * row
+                while len(view):  # preadv may return less than asked (large reads, signals)
+                    got = os.preadv(f.fileno(), [view], at)
+                    if got <= 0:
+                        raise PipelineError(f"pool file {path}: expected {len(view)} more bytes at offset {at}, "
+                                            "got end of file (truncated?)")
+                    view, at = view[got:], at + got
+        return out
 
     def read_file(self, i: int) -> np.ndarray:
         """(H, W, C) uint8 of ImageFolder item i, converted to folder_mode and resized to folder_size."""

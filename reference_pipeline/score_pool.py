@@ -216,7 +216,7 @@ def _score_shards(net, ckpt, pool, shards, *, shard_size, batch_size, T, device,
     with torch.inference_mode(), torch.autocast(device_type=torch.device(device).type, dtype=dtype,
                                                 enabled=dtype is not None):
         for x, j in tqdm(loader, total=len(batches), desc="score", unit="batch", disable=not verbose):
-            x = common.to_input(x, ckpt["img_size"], device, ckpt["mean"], ckpt["std"])
+            x = common.to_input(x, ckpt["img_size"], device, ckpt["mean"], ckpt["std"], ckpt["in_chans"])
             if common.CHANNELS_LAST:
                 x = x.contiguous(memory_format=torch.channels_last)
             logits = net(x).float().cpu().numpy()
@@ -265,7 +265,9 @@ def score_pool(teacher: str, pool_spec: str, out: str, *, T: float = TEMPERATURE
     plan = None
     if rank == 0:
         try:
-            plan = dict(todo=_plan(shard_dir, meta, n_shards, merge_only), run=f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+            # the run's name in log.jsonl: time and pid alone repeat when one process scores twice in a second
+            run = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(3).hex()}"
+            plan = dict(todo=_plan(shard_dir, meta, n_shards, merge_only), run=run)
         except common.PipelineError as exc:
             plan = dict(error=str(exc))
     plan = _broadcast(plan, distributed)  # every rank gets the same list (or the same error)

@@ -3,7 +3,7 @@
 The ImageNet-21K recipe reads an ImageFolder tree of JPEGs at 224 px: thousands of
 synset folders, Pillow decoding and resizing in the loader's workers. No such tree can
 be downloaded here, so this script writes one with the same shape from the built-in
-`broad` pool (Fashion-MNIST clothes + rendered glyphs, 28x28 grey): `--items` of them,
+`broad` pool (Fashion-MNIST clothes + rendered glyphs, 28x28 grey; `--source`): `--items` of them,
 spread evenly over both halves, upscaled to `--size` px, saved as RGB JPEGs in
 synset-like folders `n00000000/ ... ` of `--per-folder` files, in pool order (the sorted
 relative paths are the generation order). It is what `gpu_check.sh` and the scale
@@ -61,16 +61,18 @@ def _write_chunk(args) -> int:
 
 
 def write_folder(out, items: int, size: int = 224, *, per_folder: int = PER_FOLDER, workers: int | None = None,
-                 cache_dir=DEFAULT_CACHE) -> int:
+                 cache_dir=DEFAULT_CACHE, source: str = SOURCE_POOL) -> int:
     """Write the tree (see the module docstring); returns the number of files written now."""
     from .pools import open_pool
 
     if items < 1 or size < 8 or per_folder < 1:
         raise PipelineError(f"synth_folder: expected items >= 1, size >= 8, per_folder >= 1; "
                             f"got items {items}, size {size}, per_folder {per_folder}")
-    src = open_pool(SOURCE_POOL, cache_dir)
+    src = open_pool(source, cache_dir)
+    if src.images is None:
+        raise PipelineError(f"synth_folder: source pool expected an array pool (broad, npy:...), got {source!r}")
     if items > len(src):
-        raise PipelineError(f"synth_folder: items expected <= {len(src)} (pool {SOURCE_POOL}), got {items}")
+        raise PipelineError(f"synth_folder: items expected <= {len(src)} (pool {source}), got {items}")
     pick = np.linspace(0, len(src) - 1, items).astype(np.int64)  # both halves: clothes and glyphs
     jobs = [(Path(out), s, np.asarray(src.images[pick[s:s + CHUNK]]), size, per_folder)
             for s in range(0, items, CHUNK)]
@@ -88,10 +90,12 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=224, help="px (square)")
     ap.add_argument("--per-folder", type=int, default=PER_FOLDER)
     ap.add_argument("--workers", type=int, help="processes (default: the CPU count)")
+    ap.add_argument("--source", default=SOURCE_POOL, help=f"array pool the images come from (default {SOURCE_POOL})")
     ap.add_argument("--cache", default=str(DEFAULT_CACHE), help="cache of the rendered source pool")
     ap.add_argument("--out", required=True, help="root of the ImageFolder tree")
     a = ap.parse_args(argv)
-    n = write_folder(a.out, a.items, a.size, per_folder=a.per_folder, workers=a.workers, cache_dir=a.cache)
+    n = write_folder(a.out, a.items, a.size, per_folder=a.per_folder, workers=a.workers, cache_dir=a.cache,
+                     source=a.source)
     print(f"{a.out}: {a.items} JPEGs at {a.size} px ({n} written now)")
     return 0
 

@@ -97,7 +97,7 @@ def train_student(payload, pool, *, task: str | dict | None = None, model: str =
     res = dict(k=len(idx), seconds=time.time() - t0, model=model, mean=mean, std=std)
     if t is not None:
         res["student_acc"] = common.accuracy(net, t["test_x"], t["test_y"], img_size=img_size, device=device,
-                                             mean=mean, std=std)
+                                             mean=mean, std=std, in_chans=pool.channels)
         if verbose:
             print(f"student {model} on {len(idx)} pool items: target-test accuracy {res['student_acc']:.4f}")
     res["net"] = net

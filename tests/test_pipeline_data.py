@@ -43,6 +43,29 @@ def test_array_and_memmap_pools_give_the_pixels(tmp_path, shape):
     exc.match(r"indices expected in \[0, 37\), got min 0 max 37")
 
 
+def test_npy_pool_rows_are_read_with_pread_not_through_the_mapping(tmp_path, monkeypatch):
+    imgs = np.random.default_rng(2).integers(0, 256, (50, 4, 3, 2), dtype=np.uint8)
+    np.save(tmp_path / "p.npy", imgs)
+    pool = pools.open_pool(f"npy:{tmp_path / 'p.npy'}")
+    calls = []
+    real = os.preadv
+    monkeypatch.setattr(os, "preadv", lambda *a: calls.append(a[2]) or real(*a))
+    pos = np.array([3, 4, 5, 9, 10, 0, 49])   # two runs of consecutive items, then two single items
+    assert np.array_equal(pool.rows(pos), imgs[pos]) and len(calls) == 4
+    mask = np.zeros(50, bool)
+    mask[[1, 7]] = True
+    for sel in (slice(45, None), slice(None, None, 7), mask, [], -1, 12):
+        got = pool[sel]
+        assert got.shape == imgs[sel].shape and np.array_equal(got, imgs[sel]), sel
+    assert pool.digest() == pools._array_pool("ram", imgs, list(pool.names), list(pool.sources)).digest()
+    with pytest.raises(common.PipelineError, match=r"index expected in \[0, 50\), got min 0 max 50"):
+        pool.rows([0, 50])
+    with open(tmp_path / "p.npy", "r+b") as f:   # truncated after the pool was opened
+        f.truncate(os.path.getsize(tmp_path / "p.npy") - 5)
+    with pytest.raises(common.PipelineError, match="got end of file"):
+        pool.rows([49])
+
+
 def _folder(tmp_path, n=6, size=12, ext="png"):
     from PIL import Image
 

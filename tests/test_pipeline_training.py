@@ -88,6 +88,20 @@ def test_to_input_numpy_and_torch_agree_and_default_is_pm1():
     exc.match("2 means and 2 stds, the input has 3 channels")
 
 
+def test_to_input_adapts_channels_to_the_model():
+    rgb = np.random.default_rng(1).integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    grey = rgb[..., 1]
+    as_rgb = common.to_input(grey, 4, "cpu", in_chans=3)           # a grey task for an RGB-pool student
+    assert as_rgb.shape == (2, 3, 4, 4) and all(torch.equal(as_rgb[:, c], as_rgb[:, 0]) for c in (1, 2))
+    assert torch.allclose(as_rgb[:, 0], torch.from_numpy(grey / 127.5 - 1.0).float(), atol=1e-6)
+    luma = common.to_input(rgb, 4, "cpu", in_chans=1)              # an RGB pool for a grey task's teacher
+    expect = (rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])) / 127.5 - 1.0
+    assert luma.shape == (2, 1, 4, 4) and np.allclose(luma[:, 0].numpy(), expect, atol=1e-5)
+    assert torch.equal(common.to_input(rgb, 4, "cpu", in_chans=3), common.to_input(rgb, 4, "cpu"))
+    with pytest.raises(PipelineError, match="has 3 channels, the model takes 2"):
+        common.to_input(rgb, 4, "cpu", in_chans=2)
+
+
 def test_input_norm_uses_timm_data_config_for_pretrained_models():
     from timm.data import resolve_model_data_config
 
