@@ -456,10 +456,25 @@ def _restore(path, run, model, opt, sched, scaler) -> int:
     return int(state["step"])
 
 
+def _item_weights(weights, n: int, desc: str):
+    """Per-item weights as a float32 tensor rescaled to mean 1; finite, >= 0, not all 0, one per item."""
+    import torch
+
+    w = np.asarray(weights, np.float64)
+    if w.shape != (n,):
+        raise PipelineError(f"{desc}: expected one weight per training item ({n}), got shape {w.shape}")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise PipelineError(f"{desc}: weight of item {bad[0]} is {float(w[bad[0]])}, expected a finite number >= 0")
+    if w.sum() <= 0:
+        raise PipelineError(f"{desc}: all {n} weights are 0")
+    return torch.from_numpy((w * (n / w.sum())).astype(np.float32))
+
+
 def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weight_decay: float,
         img_size: int, max_shift: int, hflip: bool, seed: int, device: str, mean=PM1[0], std=PM1[1],
         label_smoothing=0.0, workers: int | None = 0, amp: str = "auto", checkpoint=None, checkpoint_every: int = 0,
-        resume: bool = False, desc="train", log_every=0):
+        resume: bool = False, desc="train", log_every=0, weights=None):
     """AdamW + cosine schedule (the paper's student recipe) for a fixed number of steps.
 
     Steps rather than epochs: at 1 % keep the student sees ~1,200 images, and a fixed
@@ -470,6 +485,9 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
     With `checkpoint` and `checkpoint_every`, the training state (model, optimizer,
     scheduler, grad scaler, RNG, step) is saved every that many steps and at the end;
     `resume` continues from it when the file exists (else starts fresh).
+    `weights`: optional per-item importance weights (weighting.py); the loss is then the
+    weighted mean of the per-item cross-entropy, the weights rescaled to mean 1 over the
+    items so that lr means the same. None: the plain mean, exactly as without the argument.
     """
     import torch
     import torch.nn.functional as F
@@ -484,6 +502,7 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
     if steps < 1 or batch_size < 1 or checkpoint_every < 0:
         raise PipelineError(f"{desc}: steps and batch size must be >= 1 and checkpoint_every >= 0, "
                             f"got {steps}, {batch_size}, {checkpoint_every}")
+    w_all = None if weights is None else _item_weights(weights, n, desc)
     if (resume or checkpoint_every) and not checkpoint:
         raise PipelineError(f"{desc}: --resume and --checkpoint-every need a --checkpoint file")
     dtype = amp_dtype(device, amp)
@@ -498,6 +517,8 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
     data_sha = hashlib.sha256(y_all.numpy().tobytes())
     if getattr(dataset, "indices", None) is not None:
         data_sha.update(np.asarray(dataset.indices, np.int64).tobytes())
+    if w_all is not None:  # only then, so that an unweighted run keeps its resume identity
+        data_sha.update(w_all.numpy().tobytes())
     run = dict(desc=desc, n=n, data_sha256=data_sha.hexdigest(), steps=steps, batch_size=batch_size, lr=lr,
                weight_decay=weight_decay, seed=seed, label_smoothing=label_smoothing, max_shift=max_shift,
                hflip=bool(hflip), img_size=img_size, mean=tuple(mean), std=tuple(std))
@@ -522,7 +543,11 @@ def fit(model, dataset, labels, *, steps: int, batch_size: int, lr: float, weigh
         y = y_all[j].to(device, non_blocking=True)
         with torch.autocast(device_type="cuda" if str(device).startswith("cuda") else "cpu", dtype=dtype,
                             enabled=dtype is not None):
-            loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
+            if w_all is None:
+                loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
+            else:  # mean of w * CE over the batch: an unbiased estimate of the weighted mean over the items
+                ce = F.cross_entropy(model(x), y, reduction="none", label_smoothing=label_smoothing)
+                loss = (ce * w_all[j].to(device, non_blocking=True)).mean()
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)

@@ -16,7 +16,9 @@ Modes
             energy) at 1 %
   --full    every task x keep {1, 5, 10 %} (+100 % on fashion) x every rule, Safety-Net
             at alpha -0.2, 0 and 0.5; the 1 % rows over 3 seeds (FULL_SEEDS: each seed
-            sets both the selection and the student), reported as mean ± sd
+            sets both the selection and the student), reported as mean ± sd; then the
+            importance-weighting experiment (weighting_experiment.py: DIR/weighting*.jsonl,
+            DIR/weighting.md; WEIGHTING_RESULTS.md)
 
 Writes DIR/results.json (one record per run), DIR/report.md and DIR/accuracy_vs_payload.png.
 Cached under --cache (default ~/.cache/pladafmt): the rendered pool, teachers and scores,
@@ -223,6 +225,11 @@ def run(out: str | Path, mode: str = "default", cache: str | Path = common.DEFAU
                     f"bytes={rec['payload_bytes']:7d} precision={rec['precision']:.3f} "
                     f"student={rec['student_acc']:.4f} ({rec['student_acc'] / teacher_acc:.1%} of teacher) "
                     f"{rec['seconds']:.0f}s")
+    if mode == "full":
+        # importance weights vs the same bytes spent on more items (issue #17, WEIGHTING_RESULTS.md)
+        from .weighting_experiment import experiment
+
+        experiment(out, cache, pool=pool, model=model, student_steps_range=student_steps_range, log=log)
     wall = time.time() - t_start
     summary = dict(mode=mode, pool=pool.spec, pool_size=len(pool), pool_digest=digest.hex(), model=model,
                    img_size=IMG_SIZE, teacher_steps=teacher_steps, student_steps=list(student_steps_range),

@@ -16,6 +16,9 @@ config when the student starts from pretrained weights (--student-checkpoint), e
 Long runs: --checkpoint PATH --checkpoint-every N saves the training state (model,
 optimizer, schedule, grad scaler, RNG, step); --resume continues from it and ends with
 the same weights as an uninterrupted run.
+Importance weights (--weighting, weighting.py): none (the default, the plain loss),
+class-balanced and class-sqrt from the payload's label counts at zero bytes, or
+confidence from a weight-stream sidecar (--weight-stream) the server sent with the payload.
 
 Usage:  python -m reference_pipeline.train_student --payload payload.plada --pool broad --task fashion
 """
@@ -32,6 +35,7 @@ import numpy as np
 from . import common, data
 from .pools import open_pool
 from .tasks import TASKS, load_task
+from .weighting import SCHEMES as WEIGHTINGS, client_weights
 
 # -----------------------------------------------------------------------------
 # knobs (plada_cnn at 28 px: ~0.07 core-seconds per step of 64 images)
@@ -47,6 +51,7 @@ NORM = "auto"           # input normalisation: auto | timm | pm1 (common.input_n
 WORKERS = None          # loader processes; None: 0 for array pools (a batch is one memmap read; measured
                         # faster in-process at 28 px on 2 cores), data.default_workers() for ImageFolder (JPEG decode)
 SEED = 0
+WEIGHTING = "none"      # importance weights of the kept items (weighting.py); measured in WEIGHTING_RESULTS.md
 
 
 def read_payload(path_or_bytes, pool):
@@ -68,11 +73,13 @@ def train_student(payload, pool, *, task: str | dict | None = None, model: str =
                   img_size: int = IMG_SIZE, steps: int = STEPS, batch_size: int = BATCH_SIZE, lr: float = LR,
                   seed: int = SEED, checkpoint: str | None = None, norm: str = NORM, amp: str = "auto",
                   workers: int | None = WORKERS, state: str | None = None, state_every: int = 0,
-                  resume: bool = False, device: str | None = None, verbose: bool = True) -> dict:
-    """Train on a decoded payload; returns dict(student_acc, k, seconds, model, mean, std, net).
+                  resume: bool = False, device: str | None = None, verbose: bool = True,
+                  weighting: str = WEIGHTING, weight_stream: bytes | None = None) -> dict:
+    """Train on a decoded payload; returns dict(student_acc, k, seconds, model, mean, std, weighted, net).
 
     `checkpoint`: local weights to start from (timm loader); `state`/`state_every`/`resume`:
-    the training-state checkpoint of common.fit.
+    the training-state checkpoint of common.fit. `weighting`/`weight_stream`: the
+    importance weights (weighting.client_weights); `weighted` says whether any reached the loss.
     """
     n_cls = len(payload.classes)
     if num_classes is not None and num_classes != n_cls:
@@ -84,6 +91,7 @@ def train_student(payload, pool, *, task: str | dict | None = None, model: str =
     common.check_model_name(model)
     device = device or common.default_device()
     idx = np.asarray(payload.indices, np.int64)
+    weights = client_weights(weighting, payload.labels, weight_stream)
     net = common.create_model(model, n_cls, pool.channels, checkpoint)
     mean, std = common.input_norm(net, norm, pretrained=bool(checkpoint), in_chans=pool.channels)
     t0 = time.time()
@@ -93,8 +101,8 @@ def train_student(payload, pool, *, task: str | dict | None = None, model: str =
                seed=seed, device=device, mean=mean, std=std, amp=amp,
                workers=default_workers(pool) if workers is None else workers,
                checkpoint=state, checkpoint_every=state_every, resume=resume, desc="student",
-               log_every=100 if verbose else 0)
-    res = dict(k=len(idx), seconds=time.time() - t0, model=model, mean=mean, std=std)
+               log_every=100 if verbose else 0, weights=weights)
+    res = dict(k=len(idx), seconds=time.time() - t0, model=model, mean=mean, std=std, weighted=weights is not None)
     if t is not None:
         res["student_acc"] = common.accuracy(net, t["test_x"], t["test_y"], img_size=img_size, device=device,
                                              mean=mean, std=std, in_chans=pool.channels)
@@ -137,6 +145,10 @@ def main(argv=None):
     ap.add_argument("--checkpoint", help="training-state file (model, optimizer, schedule, RNG, step) for --resume")
     ap.add_argument("--checkpoint-every", type=int, default=0, help="save the training state every N steps")
     ap.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    ap.add_argument("--weighting", default=WEIGHTING, choices=WEIGHTINGS,
+                    help="importance weights of the kept items: none (plain loss), class-balanced, class-sqrt "
+                         "(zero bytes, from the label counts), confidence (needs --weight-stream)")
+    ap.add_argument("--weight-stream", help="the weight-stream sidecar of the payload (weighting.py)")
     ap.add_argument("--out", help="write the student checkpoint here (weights, classes, normalisation)")
     a = ap.parse_args(argv)
     common.check_model_name(a.model)
@@ -145,7 +157,8 @@ def main(argv=None):
     res = train_student(payload, pool, task=a.task, model=a.model, num_classes=a.num_classes, img_size=a.img_size,
                         steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed, checkpoint=a.student_checkpoint,
                         norm=a.norm, amp=a.amp, workers=a.workers, state=a.checkpoint, state_every=a.checkpoint_every,
-                        resume=a.resume)
+                        resume=a.resume, weighting=a.weighting,
+                        weight_stream=Path(a.weight_stream).read_bytes() if a.weight_stream else None)
     if a.out:
         save_student(a.out, res, payload, img_size=a.img_size, in_chans=pool.channels)
     return 0

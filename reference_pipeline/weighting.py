@@ -1,0 +1,312 @@
+"""Importance weights for the kept items: zero-byte schemes on the client, and a prototype weight stream.
+
+The student's loss is the weighted mean of the per-item cross-entropy (common.fit,
+`weights`). Weights are relative: fit rescales them to mean 1 over the kept items, so
+the learning rate means the same with or without them.
+
+Zero-byte schemes (computed by the client from the decoded payload alone)
+  none            no weights: the plain mean cross-entropy (the default; the paper's Eq. 4)
+  class-balanced  w_i = k / (C' * n_{y_i}), n_c = kept items labelled c, C' = classes with
+                  n_c > 0: every class that appears carries the same total weight k / C',
+                  and the weights sum to k. Why: a long-tailed payload (the random or
+                  Safety-Net rules on fashion-lt) otherwise trains the head classes n_c/n_c'
+                  times harder, while the test set is balanced.
+  class-sqrt      w_i proportional to n_{y_i}^(-1/2), scaled to sum to k: half way (in log
+                  terms) between none and class-balanced, the usual tempered choice when the
+                  rare classes' few items are noisy (inverse frequency multiplies their noise too).
+  A payload whose kept label counts are all equal (the stratified rule's balanced quotas)
+  gets all-equal class weights; those are returned as None, the plain loss, so such a
+  student is the unweighted student bit for bit.
+
+Weight stream (sent by the server; a prototype carried outside the codec)
+  confidence      per kept item, the teacher's confidence in the label it sent,
+                  c = tanh(margin / 2) in [0, 1), margin = top-1 minus top-2 logit
+                  (score_pool): the two-way softmax P(label) - P(runner-up). Quantised to
+                  BITS bits, level q = min(floor(c * 2^BITS), 2^BITS - 1), weight (q + 1/2) / 2^BITS
+                  (the bin's midpoint). Why the margin: on the demo's stratified selections
+                  the kept items with c < 0.5 carry a right label about half the time, those
+                  with c >= 0.5 about 96 % of the time (fashion, diagnostics only).
+
+Weight stream coding. The levels, in payload order (pool index ascending), are coded by
+the adaptive binary range coder of SPEC.md ("Binary range coder": the LZMA coder with
+fast/slow probability pairs), each level as BITS binary decisions down a binary tree
+whose contexts are (the item's label, tree node): the client decodes the labels first,
+and the teacher's confidence differs between classes. This codes within a few bytes of
+k * H(q | label) / 8, the empirical conditional entropy (`entropy_bytes`).
+
+How it travels and how its bytes are counted. The stream is written as exactly the bytes
+one ancillary section of the payload would hold (SPEC.md "Sections"): a 12-byte section
+header (Section_Type WEIGHT_SECTION, Section_Mode = BITS, Section_Flags 0,
+Section_Length, Section_CRC32 over header bytes 0-7 and the body) and the range-coder
+body. The prototype keeps it in a sidecar file next to the payload; its byte cost is the
+sidecar's length, which is what appending it to the payload as a section would add
+(the header's Section_Count changes in place; pladafmt.decode skips an unknown
+ancillary section). WEIGHT_SECTION is an unregistered private number, not part of SPEC.md.
+
+Usage (server side, the sidecar for a keep file):
+  python -m reference_pipeline.weighting --scores scores.npz --keep keep.npz --bits 2 --out payload.weights
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+from .common import PipelineError, write_bytes_atomic
+
+# -----------------------------------------------------------------------------
+# knobs
+
+SCHEMES = ("none", "class-balanced", "class-sqrt", "confidence")   # --weighting of train_student
+BITS = 2                  # levels per item of the confidence stream: 2^BITS
+WEIGHT_SECTION = 0xFF01   # ancillary (bit 15 set), unregistered: a prototype outside SPEC.md
+SECTION_HEADER = 12       # bytes: Section_Type u16, Section_Mode u8, Section_Flags u8, Section_Length u32, CRC u32
+
+
+# -----------------------------------------------------------------------------
+# zero-byte schemes
+
+def class_weights(labels, power: float = 1.0):
+    """w_i proportional to n_{y_i}^(-power), summing to k; None when all are equal (balanced counts).
+
+    power 1: class-balanced (each present class sums to k / C'); 0.5: class-sqrt.
+    """
+    y = np.asarray(labels, np.int64)
+    if y.ndim != 1 or y.size == 0:
+        raise PipelineError(f"class weights: expected a non-empty 1-D label array, got shape {y.shape}")
+    if y.min() < 0:
+        raise PipelineError(f"class weights: label of item {int(np.argmin(y))} is {int(y.min())}, expected >= 0")
+    counts = np.bincount(y)
+    if np.unique(counts[counts > 0]).size == 1:
+        return None
+    w = counts[y].astype(np.float64) ** -power
+    return w * (len(y) / w.sum())
+
+
+def client_weights(scheme: str, labels, stream: bytes | None = None):
+    """The per-item weights a client uses for `scheme`, or None for the plain loss.
+
+    `labels`: the decoded payload's labels, in payload order. `stream`: the weight
+    section (sidecar bytes), needed by `confidence` only.
+    """
+    if scheme not in SCHEMES:
+        raise PipelineError(f"weighting {scheme!r}: expected one of {', '.join(SCHEMES)}")
+    if (stream is not None) != (scheme == "confidence"):
+        raise PipelineError(f"weighting {scheme!r}: a weight stream is " +
+                            ("required (--weight-stream)" if scheme == "confidence" else "used only by 'confidence'"))
+    if scheme == "none":
+        return None
+    if scheme == "class-balanced":
+        return class_weights(labels, 1.0)
+    if scheme == "class-sqrt":
+        return class_weights(labels, 0.5)
+    bits, body = parse_section(stream)
+    return level_weights(decode_levels(body, labels, bits), bits)
+
+
+# -----------------------------------------------------------------------------
+# the confidence stream: levels and weights
+
+def _check_bits(bits: int) -> int:
+    if bits not in (1, 2, 3):
+        raise PipelineError(f"weight stream bits: expected 1, 2 or 3, got {bits!r}")
+    return bits
+
+
+def confidence_levels(margin, bits: int = BITS) -> np.ndarray:
+    """Level q in [0, 2^bits) of c = tanh(margin / 2) per item (uint8)."""
+    _check_bits(bits)
+    m = np.asarray(margin, np.float64)
+    bad = np.flatnonzero(~np.isfinite(m) | (m < 0))
+    if bad.size:
+        raise PipelineError(f"margin of item {bad[0]} is {float(m[bad[0]])}: expected a finite top-1 minus top-2 logit >= 0")
+    top = (1 << bits) - 1
+    return np.minimum(np.floor(np.tanh(m / 2) * (1 << bits)), top).astype(np.uint8)
+
+
+def level_weights(levels, bits: int = BITS) -> np.ndarray:
+    """Bin midpoints (q + 1/2) / 2^bits: the weight of each level."""
+    _check_bits(bits)
+    return (np.asarray(levels, np.float64) + 0.5) / (1 << bits)
+
+
+def entropy_bytes(levels, labels) -> dict:
+    """k * H(q | label) / 8 and k * H(q) / 8: what a static code with known frequencies would need."""
+    q = np.asarray(levels, np.int64)
+    y = np.asarray(labels, np.int64)
+
+    def h(x):
+        _, n = np.unique(x, return_counts=True)
+        p = n / n.sum()
+        return float(-(n * np.log2(p)).sum())   # bits over all items
+
+    cond = sum(h(q[y == c]) for c in np.unique(y))
+    return dict(conditional=cond / 8, marginal=h(q) / 8)
+
+
+# -----------------------------------------------------------------------------
+# adaptive binary range coder (SPEC.md "Binary range coder"), contexts (label, tree node)
+
+_HALF = 1 << 14
+_ONE = 1 << 15
+_TOP = 1 << 24
+
+
+class _Model:
+    """Two adaptive estimates of P(bit = 0) per context, in 15 bits (fast and slow rates)."""
+
+    def __init__(self):
+        self.fast: dict = {}
+        self.slow: dict = {}
+
+    def p0(self, ctx) -> int:
+        return (self.fast.get(ctx, _HALF) + self.slow.get(ctx, _HALF)) >> 1
+
+    def update(self, ctx, bit: int) -> None:
+        f, s = self.fast.get(ctx, _HALF), self.slow.get(ctx, _HALF)
+        if bit:
+            f, s = f - (f >> 4), s - (s >> 7)
+        else:
+            f, s = f + ((_ONE - f) >> 4), s + ((_ONE - s) >> 7)
+        self.fast[ctx], self.slow[ctx] = f, s
+
+
+def encode_levels(levels, labels, bits: int = BITS) -> bytes:
+    """The range-coder body for the levels (payload order); the labels are the contexts."""
+    _check_bits(bits)
+    q = np.asarray(levels, np.int64)
+    y = np.asarray(labels, np.int64)
+    if q.shape != y.shape or q.ndim != 1:
+        raise PipelineError(f"weight stream: expected one level per label, got {q.shape} levels and {y.shape} labels")
+    if q.size and (q.min() < 0 or q.max() >= 1 << bits):
+        raise PipelineError(f"weight stream: levels must be in [0, {1 << bits}), got [{q.min()}, {q.max()}]")
+    model, out = _Model(), bytearray()
+    low, rng, cache, cache_size = 0, 0xFFFFFFFF, 0, 1
+
+    def shift_low():
+        nonlocal low, cache, cache_size
+        if low < 0xFF000000 or low >= 1 << 32:
+            carry = low >> 32
+            out.append((cache + carry) & 0xFF)
+            out.extend([(0xFF + carry) & 0xFF] * (cache_size - 1))
+            cache, cache_size = (low >> 24) & 0xFF, 0
+        cache_size += 1
+        low = (low & 0x00FFFFFF) << 8
+
+    for level, label in zip(q.tolist(), y.tolist()):
+        node = 1
+        for i in range(bits - 1, -1, -1):
+            bit = (level >> i) & 1
+            ctx = (label, node)
+            bound = (rng >> 15) * model.p0(ctx)
+            if bit:
+                low += bound
+                rng -= bound
+            else:
+                rng = bound
+            while rng < _TOP:
+                rng <<= 8
+                shift_low()
+            model.update(ctx, bit)
+            node = 2 * node + bit
+    for _ in range(5):
+        shift_low()
+    return bytes(out)
+
+
+def decode_levels(body: bytes, labels, bits: int = BITS) -> np.ndarray:
+    """The levels (uint8, payload order) from a range-coder body; every byte must be used."""
+    _check_bits(bits)
+    y = np.asarray(labels, np.int64)
+    if len(body) < 5:
+        raise PipelineError(f"weight stream: body of {len(body)} bytes, a range-coder stream has at least 5")
+    if body[0] != 0:
+        raise PipelineError(f"weight stream: first body byte is {body[0]}, expected 0")
+    model = _Model()
+    code, rng, pos = int.from_bytes(body[1:5], "big"), 0xFFFFFFFF, 5
+    out = np.empty(len(y), np.uint8)
+    for j, label in enumerate(y.tolist()):
+        node = 1
+        for _ in range(bits):
+            ctx = (label, node)
+            bound = (rng >> 15) * model.p0(ctx)
+            if code < bound:
+                bit, rng = 0, bound
+            else:
+                bit, code, rng = 1, code - bound, rng - bound
+            while rng < _TOP:
+                if pos >= len(body):
+                    raise PipelineError(f"weight stream: body ends inside item {j} of {len(y)} (truncated)")
+                rng <<= 8
+                code = (code << 8) | body[pos]
+                pos += 1
+            model.update(ctx, bit)
+            node = 2 * node + bit
+        out[j] = node - (1 << bits)
+    if pos != len(body) or code != 0:
+        raise PipelineError(f"weight stream: {len(body) - pos} unconsumed bytes, final code {code} "
+                            f"(expected 0 and 0: a stream for other labels or a corrupt body)")
+    return out
+
+
+# -----------------------------------------------------------------------------
+# the section bytes (sidecar)
+
+def section(body: bytes, bits: int = BITS) -> bytes:
+    """12-byte section header + body, as an ancillary section of the payload would be laid out."""
+    head = struct.pack("<HBBI", WEIGHT_SECTION, _check_bits(bits), 0, len(body))
+    return head + struct.pack("<I", zlib.crc32(head + body)) + body
+
+
+def parse_section(blob: bytes) -> tuple:
+    """(bits, body) of a weight section; PipelineError naming the field that is wrong."""
+    blob = bytes(blob)
+    if len(blob) < SECTION_HEADER:
+        raise PipelineError(f"weight stream: {len(blob)} bytes, shorter than the {SECTION_HEADER}-byte section header")
+    typ, bits, flags, length = struct.unpack_from("<HBBI", blob)
+    if typ != WEIGHT_SECTION:
+        raise PipelineError(f"weight stream: Section_Type 0x{typ:04X}, expected 0x{WEIGHT_SECTION:04X}")
+    if flags:
+        raise PipelineError(f"weight stream: Section_Flags {flags}, expected 0")
+    if length != len(blob) - SECTION_HEADER:
+        raise PipelineError(f"weight stream: Section_Length {length}, the body has {len(blob) - SECTION_HEADER} bytes")
+    crc = struct.unpack_from("<I", blob, 8)[0]
+    if crc != zlib.crc32(blob[:8] + blob[SECTION_HEADER:]):
+        raise PipelineError("weight stream: Section_CRC32 mismatch (corrupt sidecar)")
+    return _check_bits(bits), blob[SECTION_HEADER:]
+
+
+def weight_section(margin, labels, bits: int = BITS) -> bytes:
+    """Server side: the confidence levels of the kept items (payload order), coded, as section bytes."""
+    return section(encode_levels(confidence_levels(margin, bits), labels, bits), bits)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m reference_pipeline.weighting", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scores", required=True, help="scores .npz from score_pool (labels, margin)")
+    ap.add_argument("--keep", required=True, help="keep .npz from selection (indices, labels)")
+    ap.add_argument("--bits", type=int, default=BITS, help=f"bits per level, 1-3 (default {BITS})")
+    ap.add_argument("--out", required=True, help="the weight-stream sidecar to write")
+    a = ap.parse_args(argv)
+    with np.load(a.keep) as keep, np.load(a.scores) as scores:
+        if "margin" not in scores:
+            raise PipelineError(f"scores file {a.scores} has no 'margin' (an older score_pool wrote it): rescore")
+        idx, labels = np.asarray(keep["indices"], np.int64), np.asarray(keep["labels"], np.int64)
+        order = np.argsort(idx, kind="stable")   # payload order: pool index ascending
+        idx, labels = idx[order], labels[order]
+        margin = scores["margin"][idx]
+    blob = weight_section(margin, labels, a.bits)
+    write_bytes_atomic(a.out, blob)
+    ent = entropy_bytes(confidence_levels(margin, a.bits), labels)
+    print(f"weight stream: {len(idx)} items x {a.bits} bits -> {len(blob)} bytes ({SECTION_HEADER} header + "
+          f"{len(blob) - SECTION_HEADER} body; k*H(q|label)/8 = {math.ceil(ent['conditional'])}) -> {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
