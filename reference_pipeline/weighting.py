@@ -28,11 +28,13 @@ Weight stream (sent by the server; a prototype carried outside the codec)
                   with c >= 0.5 about 96 % of the time (fashion, diagnostics only).
 
 Weight stream coding. The levels, in payload order (pool index ascending), are coded by
-the adaptive binary range coder of SPEC.md ("Binary range coder": the LZMA coder with
-fast/slow probability pairs), each level as BITS binary decisions down a binary tree
-whose contexts are (the item's label, tree node): the client decodes the labels first,
-and the teacher's confidence differs between classes. This codes within a few bytes of
-k * H(q | label) / 8, the empirical conditional entropy (`entropy_bytes`).
+the binary range coder of SPEC.md ("Binary range coder": the LZMA coder), each level as
+BITS binary decisions down a binary tree whose contexts are (the item's label, tree
+node): the client decodes the labels first, and the teacher's confidence differs between
+classes. Each context's probability is a Krichevsky-Trofimov count estimate (`_Model`).
+Measured on the demo's selections this codes within 4-20 % of k * H(q | label) / 8, the
+empirical conditional entropy (`entropy_bytes`; the gap is the per-context learning cost
+and 6 bytes of coder framing, and shrinks with k), and below k * H(q) / 8.
 
 How it travels and how its bytes are counted. The stream is written as exactly the bytes
 one ancillary section of the payload would hold (SPEC.md "Sections"): a 12-byte section
@@ -150,30 +152,30 @@ def entropy_bytes(levels, labels) -> dict:
 
 
 # -----------------------------------------------------------------------------
-# adaptive binary range coder (SPEC.md "Binary range coder"), contexts (label, tree node)
+# binary range coder (SPEC.md "Binary range coder"), KT estimates per context (label, tree node)
 
-_HALF = 1 << 14
 _ONE = 1 << 15
 _TOP = 1 << 24
 
 
 class _Model:
-    """Two adaptive estimates of P(bit = 0) per context, in 15 bits (fast and slow rates)."""
+    """Krichevsky-Trofimov estimates of P(bit = 0) per context, in 15 bits: (n0 + 1/2) / (n + 1).
+
+    Counts rather than SPEC.md's fast/slow shift estimators: a payload has a few hundred
+    items per label context, too few for the slow estimator (1/128 per step) to settle; the
+    KT estimate costs about log2(n)/2 + 1 bits per context over the source's entropy.
+    """
 
     def __init__(self):
-        self.fast: dict = {}
-        self.slow: dict = {}
+        self.counts: dict = {}
 
     def p0(self, ctx) -> int:
-        return (self.fast.get(ctx, _HALF) + self.slow.get(ctx, _HALF)) >> 1
+        n0, n1 = self.counts.get(ctx, (0, 0))
+        return min(max(((2 * n0 + 1) << 15) // (2 * (n0 + n1) + 2), 1), _ONE - 1)
 
     def update(self, ctx, bit: int) -> None:
-        f, s = self.fast.get(ctx, _HALF), self.slow.get(ctx, _HALF)
-        if bit:
-            f, s = f - (f >> 4), s - (s >> 7)
-        else:
-            f, s = f + ((_ONE - f) >> 4), s + ((_ONE - s) >> 7)
-        self.fast[ctx], self.slow[ctx] = f, s
+        n0, n1 = self.counts.get(ctx, (0, 0))
+        self.counts[ctx] = (n0, n1 + 1) if bit else (n0 + 1, n1)
 
 
 def encode_levels(levels, labels, bits: int = BITS) -> bytes:

@@ -141,7 +141,7 @@ def test_stream_round_trip_near_entropy(n, bits):
     assert np.array_equal(weighting.decode_levels(body, y, bits), q)
     w = weighting.client_weights("confidence", y, blob)
     assert np.array_equal(w, weighting.level_weights(q, bits))
-    if n >= 2000:   # within 3 % + 40 bytes of k * H(q | label) / 8 (the adaptive model's learning cost)
+    if n >= 2000:   # within 3 % + 40 bytes of k * H(q | label) / 8 (the KT estimates' learning cost)
         ent = weighting.entropy_bytes(q, y)["conditional"]
         assert len(body) <= 1.03 * ent + 40, (len(body), ent)
 
