@@ -54,11 +54,19 @@ NOISE_SDS = 2.0     # the decision rule: a difference counts when it exceeds 2 x
 
 
 def plan(seeds) -> list:
-    """(task, p, rule, config, seed) in run order: every 1 % run first, then 10 %, so a cut run still has 1 %."""
+    """(task, p, rule, config, seed) in run order.
+
+    Every 1 % run first (then the random-rule runs, then 10 %), so that a cut run still has
+    whole keep rates. Within a task the trained configs come seed by seed and class-balanced
+    (untrained where its weights are all equal) last, so that --shard I/N's every-N-th split
+    gives the shards about the same training time.
+    """
+    trained = [c for c in CONFIGS if c != "class-balanced"]
     runs = []
     for p in KEEPS:
         for task in TASKS:
-            runs += [(task, p, DEFAULT_RULE, c, s) for s in seeds for c in CONFIGS]
+            runs += [(task, p, DEFAULT_RULE, c, s) for s in seeds for c in trained]
+            runs += [(task, p, DEFAULT_RULE, "class-balanced", s) for s in seeds]
         if p == KEEPS[0]:
             runs += [(task, q, rule, c, s) for s in seeds for task, q, rule, c in EXTRA]
     return runs
