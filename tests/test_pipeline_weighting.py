@@ -180,3 +180,20 @@ def test_stream_as_an_ancillary_section_is_skipped_by_the_decoder():
     assert np.array_equal(got.indices, idx) and np.array_equal(got.labels, y)
     assert np.array_equal(weighting.client_weights("confidence", got.labels, spliced[len(payload):]),
                           weighting.level_weights(q))
+
+
+def test_cli_writes_the_sidecar_in_payload_order(tmp_path):
+    rng = np.random.default_rng(5)
+    labels, margin = rng.integers(0, 4, 100), rng.exponential(2.0, 100).astype(np.float32)
+    np.savez(tmp_path / "scores.npz", labels=labels, margin=margin)
+    idx = np.array([70, 3, 41, 12, 99, 58])                   # a keep file need not be sorted
+    np.savez(tmp_path / "keep.npz", indices=idx, labels=labels[idx])
+    assert weighting.main(["--scores", str(tmp_path / "scores.npz"), "--keep", str(tmp_path / "keep.npz"),
+                           "--bits", "2", "--out", str(tmp_path / "w.bin")]) == 0
+    order = np.sort(idx)
+    got = weighting.client_weights("confidence", labels[order], (tmp_path / "w.bin").read_bytes())
+    assert np.array_equal(got, weighting.level_weights(weighting.confidence_levels(margin[order], 2)))
+    np.savez(tmp_path / "old.npz", labels=labels)
+    with pytest.raises(PipelineError, match="has no 'margin'"):
+        weighting.main(["--scores", str(tmp_path / "old.npz"), "--keep", str(tmp_path / "keep.npz"),
+                        "--out", str(tmp_path / "w2.bin")])
