@@ -12,6 +12,7 @@ For each task, keep rate p and seed (the seed sets both the selection and the st
                   the weight section
   equal-bytes     unweighted, at the largest keep count k' whose payload is no bigger than the
                   confidence run's payload + weight section: what the same bytes buy as more items
+  confidence-1bit, equal-bytes-1bit: the same with a 1-bit stream (run last)
 and, where class weights are not all equal, the random rule at 1 % on fashion-lt (its label counts
 follow the teacher's skewed labelling of the pool): none, class-balanced, class-sqrt.
 Students: the demo's recipe (demo.student_steps, plada_cnn at 28 px, the broad pool); the teachers
@@ -49,6 +50,7 @@ from .weighting import BITS, confidence_levels, entropy_bytes, weight_section
 TASKS = ("fashion-lt", "fashion", "digits")
 KEEPS = (0.01, 0.10)
 CONFIGS = ("none", "confidence", "equal-bytes", "class-balanced")   # on the default rule's selection
+ONE_BIT = ("confidence-1bit", "equal-bytes-1bit")                  # after everything else, if time allows
 EXTRA = [("fashion-lt", 0.01, "random", c) for c in ("none", "class-balanced", "class-sqrt")]
 NOISE_SDS = 2.0     # the decision rule: a difference counts when it exceeds 2 x the larger of the two sds
 
@@ -69,7 +71,15 @@ def plan(seeds) -> list:
             runs += [(task, p, DEFAULT_RULE, "class-balanced", s) for s in seeds]
         if p == KEEPS[0]:
             runs += [(task, q, rule, c, s) for s in seeds for task, q, rule, c in EXTRA]
+    for p in KEEPS:
+        runs += [(task, p, DEFAULT_RULE, c, s) for task in TASKS for s in seeds for c in ONE_BIT]
     return runs
+
+
+def stream_config(config: str) -> tuple:
+    """('confidence' | 'equal-bytes' | None, bits) of a config name."""
+    base = config.removesuffix("-1bit")
+    return (base if base in ("confidence", "equal-bytes") else None), (1 if base != config else BITS)
 
 
 def _key(r) -> tuple:
@@ -138,19 +148,20 @@ def one_run(ctx, task, p, rule, config, seed) -> dict:
     data = ctx.encode(task, t, idx, labels, meta)
     rec = dict(task=task, keep=p, rule=rule, config=config, seed=seed, teacher_acc=teacher_acc, k=int(len(idx)),
                payload_bytes=len(data), stream_bytes=0)
-    scheme, stream = ("none" if config == "equal-bytes" else config), None
-    if config in ("confidence", "equal-bytes"):
-        blob = weight_section(scores["margin"][idx], labels, BITS)
-        levels = confidence_levels(scores["margin"][idx], BITS)
+    kind, bits = stream_config(config)
+    scheme, stream = ("none" if kind == "equal-bytes" else kind or config), None
+    if kind:
+        blob = weight_section(scores["margin"][idx], labels, bits)
+        levels = confidence_levels(scores["margin"][idx], bits)
         ent = entropy_bytes(levels, labels)
-        rec.update(bits=BITS, weight_section_bytes=len(blob), entropy_conditional_bytes=ent["conditional"],
+        rec.update(bits=bits, weight_section_bytes=len(blob), entropy_conditional_bytes=ent["conditional"],
                    entropy_marginal_bytes=ent["marginal"],
-                   level_counts=np.bincount(levels, minlength=1 << BITS).tolist())
+                   level_counts=np.bincount(levels, minlength=1 << bits).tolist())
         if truth is not None:  # diagnostics only: how often the sent label is right, per level
             tr = truth[idx]
             rec["level_label_acc"] = [float((tr[(levels == q) & (tr >= 0)] == labels[(levels == q) & (tr >= 0)]).mean())
-                                      if ((levels == q) & (tr >= 0)).any() else None for q in range(1 << BITS)]
-        if config == "confidence":
+                                      if ((levels == q) & (tr >= 0)).any() else None for q in range(1 << bits)]
+        if kind == "confidence":
             stream = blob
             rec["stream_bytes"] = len(blob)
         else:
@@ -270,11 +281,13 @@ def report(recs) -> str:
              "| vs none | vs equal-bytes |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     decisions = dict(zero=[], stream=[])
-    for key in sorted(rows, key=lambda k: (k[1], k[0], k[2], CONFIGS.index(k[3]) if k[3] in CONFIGS else 9)):
+    order = CONFIGS + ONE_BIT
+    for key in sorted(rows, key=lambda k: (k[1], k[0], k[2], order.index(k[3]) if k[3] in order else 9)):
         task, p, rule, config = key
         r = rows[key]
         none = rows.get((task, p, rule, "none"))
-        eq = rows.get((task, p, rule, "equal-bytes"))
+        kind = stream_config(config)[0]
+        eq = rows.get((task, p, rule, config.replace("confidence", "equal-bytes")))
         ent = [x["entropy_conditional_bytes"] for x in r["recs"] if "entropy_conditional_bytes" in x]
         vs_none = vs_eq = ""
         if config != "none" and none is not None:
@@ -282,12 +295,12 @@ def report(recs) -> str:
             vs_none = "identical (all class weights equal)" if r["same_as_none"] else _cmp(c)
             if config in ("class-balanced", "class-sqrt"):
                 decisions["zero"].append((config, task, p, rule, c))
-        if config == "confidence" and eq is not None:
+        if kind == "confidence" and eq is not None:
             c = compare(r, eq)
             vs_eq = _cmp(c)
-            decisions["stream"].append((task, p, rule, c))
+            decisions["stream"].append((config, task, p, rule, c))
         lines.append(f"| {task} | {p:g} | {rule} | {config} | {r['k']:,.0f} | {r['payload']:,.0f} | "
-                     f"{r['stream']:,.0f} | {np.mean(ent) if ent and config == 'confidence' else 0:,.0f} | "
+                     f"{r['stream']:,.0f} | {np.mean(ent) if ent and kind == 'confidence' else 0:,.0f} | "
                      f"{r['payload'] + r['stream']:,.0f} | {_acc(r)} | {vs_none} | {vs_eq} |")
     lines += ["", "## Decision rule", ""]
     for scheme in ("class-balanced", "class-sqrt"):
@@ -299,9 +312,9 @@ def report(recs) -> str:
         ok = bool(gains) and not losses
         lines.append(f"- **{scheme}** (zero bytes): gains beyond {NOISE_SDS:g} sd on {gains or 'none'}; losses beyond "
                      f"noise on {losses or 'none'} → {'becomes the default' if ok else 'stays off (default none)'}.")
-    if decisions["stream"]:
-        wins = [f"{t} {p:g}" for t, p, _, c in decisions["stream"] if c["verdict"] == "gain"]
-        lines.append(f"- **confidence weight stream** vs the unweighted payload of equal bytes: beats it beyond noise "
+    for variant in dict.fromkeys(x[0] for x in decisions["stream"]):
+        wins = [f"{t} {p:g}" for v, t, p, _, c in decisions["stream"] if v == variant and c["verdict"] == "gain"]
+        lines.append(f"- **{variant} weight stream** vs the unweighted payload of equal bytes: beats it beyond noise "
                      f"on {wins or 'no task'} → "
                      f"{'a candidate ancillary section for format 2.0' if wins else 'stays out of SPEC.md (a negative result)'}.")
     lines.append("")
