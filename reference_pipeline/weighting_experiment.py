@@ -123,7 +123,9 @@ def equal_bytes_keep(ctx, task, t, scores, rule, seed, k, target, meta) -> tuple
         idx = select(rule, scores, kk / n, seed=seed)
         if len(idx) != kk:
             raise common.PipelineError(f"equal-bytes search: asked for {kk} items, the rule kept {len(idx)}")
-        return idx, ctx.encode(task, t, idx, scores["labels"][idx], dict(meta, p=kk / n))
+        # p to 4 significant digits, as a person would write it: full float precision would
+        # spend up to 16 metadata bytes of the budget and make the bytes jump between neighbouring k
+        return idx, ctx.encode(task, t, idx, scores["labels"][idx], dict(meta, p=float(f"{kk / n:.4g}")))
 
     lo, hi = k, 2 * k          # invariant: bytes(lo) <= target < bytes(hi)
     while len(sized(hi)[1]) <= target:
