@@ -13,8 +13,8 @@ For each task, keep rate p and seed (the seed sets both the selection and the st
   equal-bytes     unweighted, at the largest keep count k' whose payload is no bigger than the
                   confidence run's payload + weight section: what the same bytes buy as more items
   confidence-1bit, equal-bytes-1bit: the same with a 1-bit stream (run last)
-and, where class weights are not all equal, the random rule at 1 % on fashion-lt (its label counts
-follow the teacher's skewed labelling of the pool): none, class-balanced, class-sqrt.
+and, where class weights are not all equal, the random rule at 1 % on every task (its label
+counts follow the teacher's skewed labelling of the pool): none, class-balanced, class-sqrt.
 Students: the demo's recipe (demo.student_steps, plada_cnn at 28 px, the broad pool); the teachers
 and scores come from the demo's cache (trained and scored on a miss).
 
@@ -51,7 +51,7 @@ TASKS = ("fashion-lt", "fashion", "digits")
 KEEPS = (0.01, 0.10)
 CONFIGS = ("none", "confidence", "equal-bytes", "class-balanced")   # on the default rule's selection
 ONE_BIT = ("confidence-1bit", "equal-bytes-1bit")                  # after everything else, if time allows
-EXTRA = [("fashion-lt", 0.01, "random", c) for c in ("none", "class-balanced", "class-sqrt")]
+EXTRA = [(task, 0.01, "random", c) for task in TASKS for c in ("none", "class-balanced", "class-sqrt")]
 NOISE_SDS = 2.0     # the decision rule: a difference counts when it exceeds 2 x the larger of the two sds
 
 
