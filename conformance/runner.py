@@ -205,6 +205,30 @@ def check_vector(decoder: list[str], vector: dict, vectors_dir: Path, timeout: f
     return res
 
 
+def in_process_failures(decode, error_type=Exception, manifest_path=None, vectors_dir=None) -> list[str]:
+    """The ids of the vectors that a Python decoder fails, run in this process.
+
+    For a decoder written in Python (no command line needed): `decode(data)` returns the
+    decoded payload as the JSON object the decoder protocol prints, and rejects by raising
+    `error_type`, whose class name must be the vector's error or one of its alternatives.
+    An "acceptable" vector passes either way, as in check_vector.
+    """
+    manifest_path = Path(manifest_path) if manifest_path else DEFAULT_MANIFEST
+    vectors_dir = Path(vectors_dir) if vectors_dir else manifest_path.parent / "vectors"
+    failed = []
+    for v in load_manifest(manifest_path)["vectors"]:
+        data = (vectors_dir / v["file"]).read_bytes()
+        try:
+            got = decode(data)
+        except error_type as exc:
+            ok = v["result"] != "valid" and type(exc).__name__ in [v.get("error")] + v.get("alternative_errors", [])
+        else:
+            ok = v["result"] != "invalid" and compare_decoded(v["expected"], got) == []
+        if not ok:
+            failed.append(v["id"])
+    return failed
+
+
 def run_suite(decoder: list[str], manifest_path=None, vectors_dir=None, jobs: int = 1,
               timeout: float = 60.0, strict_errors: bool = True, select: str | None = None,
               ids=None) -> list[Result]:

@@ -469,3 +469,32 @@ def test_standalone_runner_command_line(tmp_path):
     proc = subprocess.run(run + ["--vectors", str(SUITE)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 1 and "--decoder" in proc.stderr
+
+
+def test_in_process_runner_passes_pladafmt_and_catches_broken_decoders():
+    def ok(data):
+        return payload_to_json(pladafmt.decode(data))
+
+    manifest = runner.load_manifest()
+    valid = {v["id"] for v in manifest["vectors"] if v["result"] == "valid"}
+    invalid = {v["id"] for v in manifest["vectors"] if v["result"] == "invalid"}
+    assert runner.in_process_failures(ok, pladafmt.PladaError) == []
+
+    def rejects_all(data):
+        raise pladafmt.FormatError("no")
+
+    assert valid <= set(runner.in_process_failures(rejects_all, pladafmt.PladaError))
+
+    def wrong_labels(data):
+        got = ok(data)
+        return dict(got, labels=[x + 1 for x in got["labels"]]) if got.get("labels") else dict(got, k=-1)
+
+    assert set(runner.in_process_failures(wrong_labels, pladafmt.PladaError)) >= valid
+
+    def accepts_all(data):
+        try:
+            return ok(data)
+        except pladafmt.PladaError:
+            return {}
+
+    assert invalid <= set(runner.in_process_failures(accepts_all, pladafmt.PladaError))

@@ -147,17 +147,7 @@ assert "numba" not in sys.modules, "import pladafmt imported numba"
 from pladafmt.conformance import runner
 from pladafmt._cli import payload_to_json
 manifest = runner.load_manifest()
-failed = []
-for v in manifest["vectors"]:
-    data = (runner.HERE / "vectors" / v["file"]).read_bytes()
-    try:
-        got = payload_to_json(pladafmt.decode(data))
-        ok = v["result"] != "invalid" and runner.compare_decoded(v["expected"], got) == []
-    except pladafmt.PladaError as exc:
-        ok = v["result"] != "valid" and type(exc).__name__ in [v["error"]] + v.get(
-            "alternative_errors", [])
-    if not ok:
-        failed.append(v["id"])
+failed = runner.in_process_failures(lambda data: payload_to_json(pladafmt.decode(data)), pladafmt.PladaError)
 print(json.dumps({"vectors": len(manifest["vectors"]), "failed": failed,
                   "numba": "numba" in sys.modules, "suite": str(runner.HERE)}))
 """

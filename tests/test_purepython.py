@@ -41,17 +41,8 @@ with warnings.catch_warnings(record=True) as caught:
     from pladafmt._cli import payload_to_json
     # import pladafmt loads no Numba, so it compiles nothing, and reads no cache stamp
     after_import = "numba" in sys.modules or "pladafmt._jitcache" in sys.modules
-    failed = []
-    for v in runner.load_manifest()["vectors"]:
-        data = (runner.HERE / "vectors" / v["file"]).read_bytes()
-        try:
-            got = payload_to_json(pladafmt.decode(data))
-            ok = v["result"] != "invalid" and runner.compare_decoded(v["expected"], got) == []
-        except pladafmt.PladaError as exc:
-            ok = v["result"] != "valid" and type(exc).__name__ in [v["error"]] + v.get(
-                "alternative_errors", [])
-        if not ok:
-            failed.append(v["id"])
+    failed = runner.in_process_failures(lambda data: payload_to_json(pladafmt.decode(data)),
+                                        pladafmt.PladaError)
     digests = []
     for n, k, c, im, lm in CASES:
         idx, lab = _case(n, k, c)
