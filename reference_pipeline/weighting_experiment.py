@@ -305,19 +305,31 @@ def report(recs) -> str:
                      f"{r['stream']:,.0f} | {np.mean(ent) if ent and kind == 'confidence' else 0:,.0f} | "
                      f"{r['payload'] + r['stream']:,.0f} | {_acc(r)} | {vs_none} | {vs_eq} |")
     lines += ["", "## Decision rule", ""]
+    verdicts = {}
     for scheme in ("class-balanced", "class-sqrt"):
         cs = [x for x in decisions["zero"] if x[0] == scheme]
-        if not cs:
-            continue
-        gains = [f"{t} {p:g} {rule}" for _, t, p, rule, c in cs if c["verdict"] == "gain"]
-        losses = [f"{t} {p:g} {rule}" for _, t, p, rule, c in cs if c["verdict"] == "loss"]
-        ok = bool(gains) and not losses
-        lines.append(f"- **{scheme}** (zero bytes): gains beyond {NOISE_SDS:g} sd on {gains or 'none'}; losses beyond "
-                     f"noise on {losses or 'none'} → {'becomes the default' if ok else 'stays off (default none)'}.")
+        if cs:
+            gains = [(c["d"], f"{t} {p:g} {rule}") for _, t, p, rule, c in cs if c["verdict"] == "gain"]
+            losses = [f"{t} {p:g} {rule}" for _, t, p, rule, c in cs if c["verdict"] == "loss"]
+            verdicts[scheme] = (gains, losses)
+    qualified = {s: max(g)[0] for s, (g, losses) in verdicts.items() if g and not losses}
+    best = max(qualified, key=qualified.get) if qualified else None   # one default: the larger gain
+    for scheme, (gains, losses) in verdicts.items():
+        outcome = "becomes the default" if scheme == best else \
+            f"qualifies, but {best} gains more" if scheme in qualified else "stays off (default none)"
+        lines.append(f"- **{scheme}** (zero bytes): gains beyond {NOISE_SDS:g} sd on {[g for _, g in gains] or 'none'}; "
+                     f"losses beyond noise on {losses or 'none'} → {outcome}.")
     for variant in dict.fromkeys(x[0] for x in decisions["stream"]):
-        wins = [f"{t} {p:g}" for v, t, p, _, c in decisions["stream"] if v == variant and c["verdict"] == "gain"]
+        beats = [(t, p, rule) for v, t, p, rule, c in decisions["stream"] if v == variant and c["verdict"] == "gain"]
+        # a win over the equal-bytes payload means nothing where the plain payload at p is at least as
+        # accurate with fewer bytes: there the best use of the stream's bytes is not to send them
+        dominated = [f"{t} {p:g}" for t, p, rule in beats
+                     if rows[(t, p, rule, "none")]["mean"] >= rows[(t, p, rule, variant)]["mean"]]
+        wins = [f"{t} {p:g}" for t, p, _ in beats if f"{t} {p:g}" not in dominated]
         lines.append(f"- **{variant} weight stream** vs the unweighted payload of equal bytes: beats it beyond noise "
-                     f"on {wins or 'no task'} → "
+                     f"on {[f'{t} {p:g}' for t, p, _ in beats] or 'no task'}"
+                     + (f", but there the plain payload at p is more accurate with fewer bytes ({dominated})"
+                        if dominated else "") + " → "
                      f"{'a candidate ancillary section for format 2.0' if wins else 'stays out of SPEC.md (a negative result)'}.")
     lines.append("")
     return "\n".join(lines)
