@@ -5,7 +5,7 @@ The student's loss is the weighted mean of the per-item cross-entropy (common.fi
 the learning rate means the same with or without them.
 
 Zero-byte schemes (computed by the client from the decoded payload alone)
-  none            no weights: the plain mean cross-entropy (the default; the paper's Eq. 4)
+  none            no weights: the plain mean cross-entropy (the paper's Eq. 4)
   class-balanced  w_i = k / (C' * n_{y_i}), n_c = kept items labelled c, C' = classes with
                   n_c > 0: every class that appears carries the same total weight k / C',
                   and the weights sum to k. Why: a long-tailed payload (the random or
@@ -14,6 +14,7 @@ Zero-byte schemes (computed by the client from the decoded payload alone)
   class-sqrt      w_i proportional to n_{y_i}^(-1/2), scaled to sum to k: half way (in log
                   terms) between none and class-balanced, the usual tempered choice when the
                   rare classes' few items are noisy (inverse frequency multiplies their noise too).
+                  train_student's default: the decision rule of WEIGHTING_RESULTS.md chose it.
   A payload whose kept label counts are all equal (the stratified rule's balanced quotas)
   gets all-equal class weights; those are returned as None, the plain loss, so such a
   student is the unweighted student bit for bit.

@@ -295,7 +295,7 @@ def report(recs) -> str:
         if config != "none" and none is not None:
             c = compare(r, none)
             vs_none = "identical (all class weights equal)" if r["same_as_none"] else _cmp(c)
-            if config in ("class-balanced", "class-sqrt"):
+            if config in ("class-balanced", "class-sqrt") and not r["same_as_none"]:
                 decisions["zero"].append((config, task, p, rule, c))
         if kind == "confidence" and eq is not None:
             c = compare(r, eq)
@@ -312,13 +312,18 @@ def report(recs) -> str:
             gains = [(c["d"], f"{t} {p:g} {rule}") for _, t, p, rule, c in cs if c["verdict"] == "gain"]
             losses = [f"{t} {p:g} {rule}" for _, t, p, rule, c in cs if c["verdict"] == "loss"]
             verdicts[scheme] = (gains, losses)
-    qualified = {s: max(g)[0] for s, (g, losses) in verdicts.items() if g and not losses}
-    best = max(qualified, key=qualified.get) if qualified else None   # one default: the larger gain
+    # one default among those that qualify: the best mean difference over every run it changed
+    # (runs where its weights are all equal are the none runs, and left out)
+    qualified = {s: float(np.mean([x[4]["d"] for x in decisions["zero"] if x[0] == s]))
+                 for s, (g, losses) in verdicts.items() if g and not losses}
+    best = max(qualified, key=qualified.get) if qualified else None
     for scheme, (gains, losses) in verdicts.items():
+        mean_d = f" (mean difference over the runs it changes {qualified[scheme]:+.4f})" if scheme in qualified else ""
         outcome = "becomes the default" if scheme == best else \
-            f"qualifies, but {best} gains more" if scheme in qualified else "stays off (default none)"
+            f"qualifies, but {best} has the better mean difference" if scheme in qualified else "stays off (default none)"
+        outcome = mean_d + " → " + outcome
         lines.append(f"- **{scheme}** (zero bytes): gains beyond {NOISE_SDS:g} sd on {[g for _, g in gains] or 'none'}; "
-                     f"losses beyond noise on {losses or 'none'} → {outcome}.")
+                     f"losses beyond noise on {losses or 'none'}{outcome}.")
     for variant in dict.fromkeys(x[0] for x in decisions["stream"]):
         beats = [(t, p, rule) for v, t, p, rule, c in decisions["stream"] if v == variant and c["verdict"] == "gain"]
         # a win over the equal-bytes payload means nothing where the plain payload at p is at least as
