@@ -33,9 +33,10 @@ the binary range coder of SPEC.md ("Binary range coder": the LZMA coder), each l
 BITS binary decisions down a binary tree whose contexts are (the item's label, tree
 node): the client decodes the labels first, and the teacher's confidence differs between
 classes. Each context's probability is a Krichevsky-Trofimov count estimate (`_Model`).
-Measured on the demo's selections this codes within 4-20 % of k * H(q | label) / 8, the
-empirical conditional entropy (`entropy_bytes`; the gap is the per-context learning cost
-and 6 bytes of coder framing, and shrinks with k), and below k * H(q) / 8.
+Measured on the demo's selections this codes within 2 % (12,000 items, 2 bits) to 35 %
+(1,200 items, 1 bit: 41 body bytes against 31) of k * H(q | label) / 8, the empirical
+conditional entropy (`entropy_bytes`; the gap is the per-context learning cost and 6
+bytes of coder framing, and shrinks with k), and below k * H(q) / 8.
 
 How it travels and how its bytes are counted. The stream is written as exactly the bytes
 one ancillary section of the payload would hold (SPEC.md "Sections"): a 12-byte section
