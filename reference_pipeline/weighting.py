@@ -154,10 +154,9 @@ def entropy_bytes(levels, labels) -> dict:
 
 
 # -----------------------------------------------------------------------------
-# binary range coder (SPEC.md "Binary range coder"), KT estimates per context (label, tree node)
+# the probability model for the codec's binary range coder: KT estimates per context (label, tree node)
 
 _ONE = 1 << 15
-_TOP = 1 << 24
 
 
 class _Model:
@@ -181,7 +180,13 @@ class _Model:
 
 
 def encode_levels(levels, labels, bits: int = BITS) -> bytes:
-    """The range-coder body for the levels (payload order); the labels are the contexts."""
+    """The range-coder body for the levels (payload order); the labels are the contexts.
+
+    The coder is the codec's own (pladafmt._rangecoder, SPEC.md "Binary range coder");
+    only the probability model (_Model) is this stream's.
+    """
+    from pladafmt._rangecoder import RangeEncoder
+
     _check_bits(bits)
     q = np.asarray(levels, np.int64)
     y = np.asarray(labels, np.int64)
@@ -189,71 +194,45 @@ def encode_levels(levels, labels, bits: int = BITS) -> bytes:
         raise PipelineError(f"weight stream: expected one level per label, got {q.shape} levels and {y.shape} labels")
     if q.size and (q.min() < 0 or q.max() >= 1 << bits):
         raise PipelineError(f"weight stream: levels must be in [0, {1 << bits}), got [{q.min()}, {q.max()}]")
-    model, out = _Model(), bytearray()
-    low, rng, cache, cache_size = 0, 0xFFFFFFFF, 0, 1
-
-    def shift_low():
-        nonlocal low, cache, cache_size
-        if low < 0xFF000000 or low >= 1 << 32:
-            carry = low >> 32
-            out.append((cache + carry) & 0xFF)
-            out.extend([(0xFF + carry) & 0xFF] * (cache_size - 1))
-            cache, cache_size = (low >> 24) & 0xFF, 0
-        cache_size += 1
-        low = (low & 0x00FFFFFF) << 8
-
+    model, enc = _Model(), RangeEncoder()
     for level, label in zip(q.tolist(), y.tolist()):
         node = 1
         for i in range(bits - 1, -1, -1):
             bit = (level >> i) & 1
-            ctx = (label, node)
-            bound = (rng >> 15) * model.p0(ctx)
-            if bit:
-                low += bound
-                rng -= bound
-            else:
-                rng = bound
-            while rng < _TOP:
-                rng <<= 8
-                shift_low()
-            model.update(ctx, bit)
+            enc._code(bit, model.p0((label, node)))
+            model.update((label, node), bit)
             node = 2 * node + bit
-    for _ in range(5):
-        shift_low()
-    return bytes(out)
+    return enc.finish()
 
 
 def decode_levels(body: bytes, labels, bits: int = BITS) -> np.ndarray:
     """The levels (uint8, payload order) from a range-coder body; every byte must be used."""
+    import pladafmt
+    from pladafmt._rangecoder import RangeDecoder
+
     _check_bits(bits)
     y = np.asarray(labels, np.int64)
     if len(body) < 5:
         raise PipelineError(f"weight stream: body of {len(body)} bytes, a range-coder stream has at least 5")
     if body[0] != 0:
         raise PipelineError(f"weight stream: first body byte is {body[0]}, expected 0")
+    try:
+        dec = RangeDecoder(body, "weight stream")
+    except pladafmt.PladaError as exc:  # the coder's own start checks (initial code)
+        raise PipelineError(str(exc)) from None
     model = _Model()
-    code, rng, pos = int.from_bytes(body[1:5], "big"), 0xFFFFFFFF, 5
     out = np.empty(len(y), np.uint8)
     for j, label in enumerate(y.tolist()):
         node = 1
         for _ in range(bits):
-            ctx = (label, node)
-            bound = (rng >> 15) * model.p0(ctx)
-            if code < bound:
-                bit, rng = 0, bound
-            else:
-                bit, code, rng = 1, code - bound, rng - bound
-            while rng < _TOP:
-                if pos >= len(body):
-                    raise PipelineError(f"weight stream: body ends inside item {j} of {len(y)} (truncated)")
-                rng <<= 8
-                code = (code << 8) | body[pos]
-                pos += 1
-            model.update(ctx, bit)
+            bit = dec._decode(model.p0((label, node)))
+            model.update((label, node), bit)
             node = 2 * node + bit
+        if dec.overrun:  # the decoder reads zeros past the end and counts them
+            raise PipelineError(f"weight stream: body ends inside item {j} of {len(y)} (truncated)")
         out[j] = node - (1 << bits)
-    if pos != len(body) or code != 0:
-        raise PipelineError(f"weight stream: {len(body) - pos} unconsumed bytes, final code {code} "
+    if dec.pos != len(body) or dec.code != 0:
+        raise PipelineError(f"weight stream: {len(body) - dec.pos} unconsumed bytes, final code {dec.code} "
                             f"(expected 0 and 0: a stream for other labels or a corrupt body)")
     return out
 
