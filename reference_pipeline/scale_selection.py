@@ -3,7 +3,7 @@
 Generates (or reuses) a synthetic 14,197,122-item scores file (synth_scores), then runs
 `selection` for every rule and `build_payload` on its keep file, each as its own
 process exactly as the stage CLIs run, and prints per stage and rule: the child's peak
-RSS (getrusage of that child, via os.wait4), its wall time, k and the payload bytes.
+RSS (its VmHWM, as scale_scoring.run_measured reads it), its wall time, k and the payload bytes.
 Also printed: the scores file's bytes per pool item on disk and in RAM (its per-item
 arrays fully loaded). The target is a peak of at most 2 GB per stage.
 
@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .build_payload import npy_header
+from .scale_scoring import run_measured
 from .selection import RULES
 from .synth_scores import IN21K_ITEMS
 
@@ -38,20 +37,16 @@ TARGET_BYTES = 2 * 10**9    # peak RSS budget per stage
 
 
 def run_stage(stage: str, *args) -> tuple[int, float]:
-    """(peak RSS in bytes, wall seconds) of `python -m <this package>.<stage> <args>` in its own process."""
+    """(peak RSS in bytes, wall seconds) of `python -m <this package>.<stage> <args>` in its own process.
+
+    Measured as scale_scoring measures (the child's VmHWM sampled from /proc): wait4's
+    ru_maxrss would include this process's own high-water mark, carried across exec.
+    """
     # this package's own name: reference_pipeline in a checkout, pladafmt.pipeline when installed
     cmd = [sys.executable, "-m", f"{__package__}.{stage}", *map(str, args)]
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the max over all children)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
-            err.seek(0)
-            sys.exit(f"{' '.join(cmd[1:])} failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
-    return usage.ru_maxrss * 1024, wall   # ru_maxrss is in KiB on Linux
+    with tempfile.TemporaryDirectory() as tmp:
+        m = run_measured(cmd, dict(os.environ), Path(tmp) / "stage.log")
+    return m["maxrss"], m["seconds"]
 
 
 def main(argv=None):
