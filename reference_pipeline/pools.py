@@ -208,8 +208,8 @@ class Pool:
     @property
     def sha256(self) -> np.ndarray:
         """(N, 32) uint8 per-item content SHA-256 (built on first use for array pools)."""
-        if self._sha256 is None:
-            self._sha256 = pixel_sha256(self.images)
+        if self._sha256 is None:  # streamed in chunks (rows), never a copy of the whole pool
+            self._sha256 = np.frombuffer(b"".join(self.sha256_rows()), np.uint8).reshape(-1, 32)
         return self._sha256
 
     def sha256_rows(self):
@@ -390,11 +390,6 @@ def render_glyphs(count: int = GLYPH_COUNT, seed: int = GLYPH_SEED):
 
 # -----------------------------------------------------------------------------
 # building and caching pools
-
-def pixel_sha256(images: np.ndarray) -> np.ndarray:
-    flat = np.ascontiguousarray(images).reshape(len(images), -1)
-    return np.frombuffer(b"".join(hashlib.sha256(row.tobytes()).digest() for row in flat), np.uint8).reshape(-1, 32)
-
 
 def _array_pool(spec, images, names, sources) -> Pool:
     pack = lambda v: v if isinstance(v, Strings) else PackedStrings.from_iter(v)  # noqa: E731
