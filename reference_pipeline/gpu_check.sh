@@ -71,7 +71,7 @@ RUN=$!
 for _ in $(seq 1 3000); do   # wait for the first finished shard (at most 10 min)
   compgen -G "$WORK/scores.npz.shards/shard-*.npz" > /dev/null && break
   kill -0 $RUN 2>/dev/null || break
-  sleep 0.2
+  sleep 0.05
 done
 VICTIM=$(pgrep -P $RUN | tail -n 1 || true)   # torchrun's children are the ranks
 if [[ -n "$VICTIM" && ! -f "$WORK/scores.npz" ]]; then
@@ -95,8 +95,9 @@ $PY -m reference_pipeline.train_student --payload "$WORK/payload.plada" --pool "
     --batch-size "$TRAIN_BATCH" "${W[@]}" --out "$WORK/student.pt"
 stamp student "$t"
 
-# The checks: every item scored exactly once over the two runs, and the payload decodes
-# against the pool the client opens.
+# The checks: no shard scored twice over the two runs, every item in scores.npz, and the
+# payload decodes. A shard the killed rank had written but not yet logged (the log line
+# follows the file) is merged without a log line: at most one such shard per rank.
 $PY - "$WORK" <<'EOF'
 import json, sys
 from pathlib import Path
@@ -107,10 +108,12 @@ run = json.loads((work / "scores.npz.run.json").read_text())
 shards = [r["shard"] for r in run["shard_log"]]
 with np.load(work / "scores.npz") as z:
     n = len(z["labels"])
-assert sorted(set(shards)) == list(range(run["shards"])), f"shards scored: {sorted(set(shards))} of {run['shards']}"
 twice = sorted({s for s in shards if shards.count(s) > 1})
+unlogged = sorted(set(range(run["shards"])) - set(shards))
+assert not twice and len(unlogged) <= run["world"], f"scored twice: {twice}; not logged: {unlogged}"
 payload = pladafmt.decode((work / "payload.plada").read_bytes())
+assert n == run["items"], f"scores.npz has {n} items, the pool {run['items']}"
 print(f"scored {n} items in {run['shards']} shards over {len({r['run'] for r in run['shard_log']})} run(s); "
-      f"scored twice: {twice or 'none'}; payload {(work / 'payload.plada').stat().st_size:,} B, k = {len(payload.indices)}")
+      f"scored twice: {twice or 'none'}; finished at the kill, not logged: {unlogged or 'none'}; payload {(work / 'payload.plada').stat().st_size:,} B, k = {len(payload.indices)}")
 EOF
 stamp total "$T0"
