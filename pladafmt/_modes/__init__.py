@@ -50,3 +50,7 @@ def mode_by_name(table, name):
         if m.name == name:
             return m
     return None
+
+
+# TRANSITIONAL: the 1.3 container (_codec.py) imports these names until _container replaces it.
+INDEX_MODE_TABLE, LABEL_MODE_TABLE = INDEX_MODES, LABEL_MODES
