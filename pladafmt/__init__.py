@@ -24,6 +24,6 @@ from ._manifest import pool_digest as pool_digest
 from ._modes import INDEX_MODE_TABLE as _I
 from ._modes import LABEL_MODE_TABLE as _L
 
-INDEX_MODES = tuple(m.name for m in sorted(_I.values()))
-LABEL_MODES = tuple(m.name for m in sorted(_L.values()))
+INDEX_MODES = tuple(m.name for m in sorted(_I.values(), key=lambda m: m.id))
+LABEL_MODES = tuple(m.name for m in sorted(_L.values(), key=lambda m: m.id))
 __version__ = "1.3.0"
