@@ -15,7 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("timm")
-pytest.importorskip("pladafmt")
+import pladafmt  # noqa: E402,F401  (a broken codec must fail these tests, never skip them)
 
 from reference_pipeline import demo, score_pool, train_teacher  # noqa: E402
 from reference_pipeline.pools import FASHION_DIR, FONT_DIRS  # noqa: E402

@@ -112,3 +112,23 @@ def test_scale_script_runs_every_stage(capsys):
     assert [r[:2] for r in rows] == [["synth_scores", "-"], ["selection", "random"], ["build_payload", "random"],
                                      ["selection", "stratified"], ["build_payload", "stratified"]]
     assert all(r[3] == "200" for r in rows[1:]) and all(int(r[-1]) > 0 for r in rows[2::2])
+
+
+def test_pipeline_tests_fail_when_the_codec_is_broken(tmp_path):
+    """The end-to-end tests import pladafmt plainly (they once used importorskip, which turned
+    a broken codec into a skip): with a package whose import fails first on sys.path,
+    collecting them must error, not skip."""
+    import subprocess
+    import sys
+    broken = tmp_path / "pladafmt"
+    broken.mkdir()
+    (broken / "__init__.py").write_text('raise ImportError("pladafmt broken on purpose")\n')
+    root = Path(__file__).resolve().parents[1]
+    code = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import pytest; "
+            f"sys.exit(pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', "
+            f"{str(root / 'tests' / 'test_pipeline_e2e.py')!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                       timeout=300)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert "broken on purpose" in out and "skipped" not in out, out
