@@ -131,5 +131,5 @@ def test_pipeline_tests_fail_when_the_codec_is_broken(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                        timeout=300)
     out = r.stdout + r.stderr
-    assert r.returncode != 0, out
-    assert "missing_on_purpose" in out and "skipped" not in out, out
+    assert r.returncode not in (0, 5), out          # 5: nothing collected (all skipped)
+    assert "missing_on_purpose" in out and "skip" not in out.lower(), out
