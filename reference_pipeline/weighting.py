@@ -29,7 +29,8 @@ Weight stream (sent by the server; a prototype carried outside the codec)
                   with c >= 0.5 about 96 % of the time (fashion, diagnostics only).
 
 Weight stream coding. The levels, in payload order (pool index ascending), are coded by
-the binary range coder of SPEC.md ("Binary range coder": the LZMA coder), each level as
+the LZMA binary range coder (reference_pipeline/rangecoder.py; format 1.x's, dropped from
+the codec in 2.0), each level as
 BITS binary decisions down a binary tree whose contexts are (the item's label, tree
 node): the client decodes the labels first, and the teacher's confidence differs between
 classes. Each context's probability is a Krichevsky-Trofimov count estimate (`_Model`).
@@ -39,10 +40,9 @@ conditional entropy (`entropy_bytes`; the gap is the per-context learning cost a
 bytes of coder framing, and shrinks with k), and below k * H(q) / 8.
 
 How it travels and how its bytes are counted. The stream is written as exactly the bytes
-one ancillary section of the payload would hold (SPEC.md "Sections"): a 12-byte section
-header (Section_Type WEIGHT_SECTION, Section_Mode = BITS, Section_Flags 0,
-Section_Length, Section_CRC32 over header bytes 0-7 and the body) and the range-coder
-body. The prototype keeps it in a sidecar file next to the payload; its byte cost is the
+one ancillary section of a format 2.0 payload would hold (SPEC.md "Sections"): a section
+header (Section_Type WEIGHT_SECTION, Section_Mode = BITS, Section_Flags 0, Section_Length
+as a varint, Section_CRC32 over those header bytes and the body) and the range-coder body. The prototype keeps it in a sidecar file next to the payload; its byte cost is the
 sidecar's length, which is what appending it to the payload as a section would add
 (the header's Section_Count changes in place; pladafmt.decode skips an unknown
 ancillary section). WEIGHT_SECTION is an unregistered private number, not part of SPEC.md.
@@ -68,8 +68,7 @@ from .common import PipelineError, write_bytes_atomic
 
 SCHEMES = ("none", "class-balanced", "class-sqrt", "confidence")   # --weighting of train_student
 BITS = 2                  # levels per item of the confidence stream: 2^BITS
-WEIGHT_SECTION = 0xFF01   # ancillary (bit 15 set), unregistered: a prototype outside SPEC.md
-SECTION_HEADER = 12       # bytes: Section_Type u16, Section_Mode u8, Section_Flags u8, Section_Length u32, CRC u32
+WEIGHT_SECTION = 0xFF     # ancillary (bit 7 set), unregistered: a prototype outside SPEC.md
 
 
 # -----------------------------------------------------------------------------
@@ -182,10 +181,10 @@ class _Model:
 def encode_levels(levels, labels, bits: int = BITS) -> bytes:
     """The range-coder body for the levels (payload order); the labels are the contexts.
 
-    The coder is the codec's own (pladafmt._rangecoder, SPEC.md "Binary range coder");
-    only the probability model (_Model) is this stream's.
+    The coder is format 1.x's binary range coder (reference_pipeline.rangecoder); the
+    probability model (_Model) is this stream's.
     """
-    from pladafmt._rangecoder import RangeEncoder
+    from .rangecoder import RangeEncoder
 
     _check_bits(bits)
     q = np.asarray(levels, np.int64)
@@ -199,7 +198,7 @@ def encode_levels(levels, labels, bits: int = BITS) -> bytes:
         node = 1
         for i in range(bits - 1, -1, -1):
             bit = (level >> i) & 1
-            enc._code(bit, model.p0((label, node)))
+            enc.code(bit, model.p0((label, node)))
             model.update((label, node), bit)
             node = 2 * node + bit
     return enc.finish()
@@ -207,8 +206,7 @@ def encode_levels(levels, labels, bits: int = BITS) -> bytes:
 
 def decode_levels(body: bytes, labels, bits: int = BITS) -> np.ndarray:
     """The levels (uint8, payload order) from a range-coder body; every byte must be used."""
-    import pladafmt
-    from pladafmt._rangecoder import RangeDecoder
+    from .rangecoder import RangeDecoder
 
     _check_bits(bits)
     y = np.asarray(labels, np.int64)
@@ -216,16 +214,15 @@ def decode_levels(body: bytes, labels, bits: int = BITS) -> np.ndarray:
         raise PipelineError(f"weight stream: body of {len(body)} bytes, a range-coder stream has at least 5")
     if body[0] != 0:
         raise PipelineError(f"weight stream: first body byte is {body[0]}, expected 0")
-    try:
-        dec = RangeDecoder(body, "weight stream")
-    except pladafmt.PladaError as exc:  # the coder's own start checks (initial code)
-        raise PipelineError(str(exc)) from None
+    if int.from_bytes(body[1:5], "big") == 0xFFFFFFFF:
+        raise PipelineError("weight stream: initial range-coder code must be < 0xffffffff, got 0xffffffff")
+    dec = RangeDecoder(body)
     model = _Model()
     out = np.empty(len(y), np.uint8)
     for j, label in enumerate(y.tolist()):
         node = 1
         for _ in range(bits):
-            bit = dec._decode(model.p0((label, node)))
+            bit = dec.decode(model.p0((label, node)))
             model.update((label, node), bit)
             node = 2 * node + bit
         if dec.overrun:  # the decoder reads zeros past the end and counts them
@@ -240,28 +237,48 @@ def decode_levels(body: bytes, labels, bits: int = BITS) -> np.ndarray:
 # -----------------------------------------------------------------------------
 # the section bytes (sidecar)
 
+def _varint(v: int) -> bytes:
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    return bytes(out + bytes([v]))
+
+
 def section(body: bytes, bits: int = BITS) -> bytes:
-    """12-byte section header + body, as an ancillary section of the payload would be laid out."""
-    head = struct.pack("<HBBI", WEIGHT_SECTION, _check_bits(bits), 0, len(body))
+    """Section header + body, laid out as an ancillary section of a format 2.0 payload:
+    Section_Type u8, Section_Mode u8 (= bits), Section_Flags u8, Section_Length varint,
+    Section_CRC32 u32 over the header bytes before it and the body."""
+    head = bytes([WEIGHT_SECTION, _check_bits(bits), 0]) + _varint(len(body))
     return head + struct.pack("<I", zlib.crc32(head + body)) + body
 
 
 def parse_section(blob: bytes) -> tuple:
     """(bits, body) of a weight section; PipelineError naming the field that is wrong."""
     blob = bytes(blob)
-    if len(blob) < SECTION_HEADER:
-        raise PipelineError(f"weight stream: {len(blob)} bytes, shorter than the {SECTION_HEADER}-byte section header")
-    typ, bits, flags, length = struct.unpack_from("<HBBI", blob)
+    if len(blob) < 8:
+        raise PipelineError(f"weight stream: {len(blob)} bytes, shorter than a section header (8 bytes)")
+    typ, bits, flags = blob[0], blob[1], blob[2]
     if typ != WEIGHT_SECTION:
-        raise PipelineError(f"weight stream: Section_Type 0x{typ:04X}, expected 0x{WEIGHT_SECTION:04X}")
+        raise PipelineError(f"weight stream: Section_Type 0x{typ:02X}, expected 0x{WEIGHT_SECTION:02X}")
     if flags:
         raise PipelineError(f"weight stream: Section_Flags {flags}, expected 0")
-    if length != len(blob) - SECTION_HEADER:
-        raise PipelineError(f"weight stream: Section_Length {length}, the body has {len(blob) - SECTION_HEADER} bytes")
-    crc = struct.unpack_from("<I", blob, 8)[0]
-    if crc != zlib.crc32(blob[:8] + blob[SECTION_HEADER:]):
+    length, shift, pos = 0, 0, 3
+    while True:                      # Section_Length: a minimal varint of at most 9 bytes
+        if pos >= len(blob) or pos > 11:
+            raise PipelineError("weight stream: Section_Length varint truncated or longer than 9 bytes")
+        byte = blob[pos]
+        length |= (byte & 0x7F) << shift
+        shift, pos = shift + 7, pos + 1
+        if not byte & 0x80:
+            break
+    head = pos
+    if length != len(blob) - head - 4:
+        raise PipelineError(f"weight stream: Section_Length {length}, the body has {len(blob) - head - 4} bytes")
+    crc = struct.unpack_from("<I", blob, head)[0]
+    if crc != zlib.crc32(blob[:head] + blob[head + 4:]):
         raise PipelineError("weight stream: Section_CRC32 mismatch (corrupt sidecar)")
-    return _check_bits(bits), blob[SECTION_HEADER:]
+    return _check_bits(bits), blob[head + 4:]
 
 
 def weight_section(margin, labels, bits: int = BITS) -> bytes:
