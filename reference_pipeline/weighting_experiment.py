@@ -275,7 +275,7 @@ def report(recs) -> str:
     lines = ["# Importance weighting of the kept items: results", "",
              "Accuracy: student on target-test, mean ± sample sd over seeds (n = seeds; each seed sets the "
              "selection and the student). Bytes: means over seeds. *stream B*: the confidence weight section "
-             f"({BITS} bits per item, 12-byte section header + range-coder body); *H(q|y)*: k·H(level | label)/8, "
+             f"({BITS} bits per item, section header (12 bytes in format 1.3, 8-10 in 2.0) + range-coder body); *H(q|y)*: k·H(level | label)/8, "
              "the empirical conditional entropy of the levels. Verdicts: a difference of means beyond "
              f"{NOISE_SDS:g} × the larger sd is a gain or a loss, else noise; *paired*: mean ± sd of the per-seed "
              "differences.", "",
