@@ -1,16 +1,22 @@
 """pladafmt: PLADA task payloads — a classification task as pool indices and labels.
 
-Public API: encode, decode, inspect, pool_digest, Payload, the errors, and the mode
-names. Everything else lives in private modules and may change.
+Public API: encode, decode, inspect, pool_digest, content_checksum, Payload, the errors,
+and the mode names. Everything else lives in private packages and may change:
+_container (the format: header, sections, Zstd, budget, encode/decode, "auto"),
+_modes (the stream modes, one module each, and their two tables), _coders (the shared
+primitives the modes are built from).
 """
-from ._codec import Payload as Payload
-from ._codec import content_checksum as content_checksum
-from ._codec import decode as decode
-from ._codec import encode as encode
-from ._codec import inspect as inspect
 from ._constants import FORMAT_MAJOR as FORMAT_MAJOR
 from ._constants import FORMAT_MINOR as FORMAT_MINOR
 from ._constants import MAGIC as MAGIC
+from ._container import Payload as Payload
+from ._container import content_checksum as content_checksum
+from ._container import decode as decode
+from ._container import encode as encode
+from ._container import inspect as inspect
+from ._container import pool_digest as pool_digest
+from ._container import INDEX_MODES as INDEX_MODES
+from ._container import LABEL_MODES as LABEL_MODES
 from ._errors import ChecksumError as ChecksumError
 from ._errors import EncodeError as EncodeError
 from ._errors import FormatError as FormatError
@@ -20,10 +26,5 @@ from ._errors import PoolMismatchError as PoolMismatchError
 from ._errors import TrailingDataError as TrailingDataError
 from ._errors import TruncatedError as TruncatedError
 from ._errors import UnsupportedVersionError as UnsupportedVersionError
-from ._manifest import pool_digest as pool_digest
-from ._modes import INDEX_MODE_TABLE as _I
-from ._modes import LABEL_MODE_TABLE as _L
 
-INDEX_MODES = tuple(m.name for m in sorted(_I.values(), key=lambda m: m.id))
-LABEL_MODES = tuple(m.name for m in sorted(_L.values(), key=lambda m: m.id))
-__version__ = "1.3.0"
+__version__ = "2.0.0"

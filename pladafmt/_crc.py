@@ -4,7 +4,7 @@ python-isal's crc32 (Intel ISA-L, carry-less multiplication) computes the same f
 zlib.crc32 7x faster on this machine (23.9 against 3.2 GB/s): the content checksum of a
 1 % ImageNet-21K payload (1.7 MB of canonical content) drops from 0.67 ms to 0.1 ms, a
 third of the decode time.  zlib's is the fallback where isal is not installed; both give
-the same numbers (tests/test_codec.py checks them against each other).
+the same numbers (tests/test_container.py checks them against each other).
 """
 
 try:

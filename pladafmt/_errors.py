@@ -1,7 +1,9 @@
-"""One error root for every rejection: PladaError, a ValueError.
+"""One error root for every rejection: PladaError, a ValueError; and the error factories.
 
 Messages name the field, the expected value and the actual value, so a caller can
-tell from the message alone which rule a payload broke.
+tell from the message alone which rule a payload broke. The factories below build the
+messages that several layers share (the container's header and section varints, the
+coders' varints), so that one rule reads the same wherever it is broken.
 """
 
 
@@ -39,3 +41,20 @@ class PoolMismatchError(PladaError):
 
 class EncodeError(PladaError):
     """encode() was given arguments it cannot turn into a valid payload."""
+
+
+# ---- factories ------------------------------------------------------------------------
+
+def truncated_error(field, expected, got):
+    """`field` needs `expected` more bytes and `got` are left."""
+    return TruncatedError(f"{field}: input ends: expected {expected} more bytes, got {got}")
+
+
+def varint_error(kind, field, limit):
+    """The error for a varint that failed with `kind` ('truncated', 'nonminimal',
+    'overflow': the kinds of leb128.read_varint_twin) in `field`, whose values are < limit."""
+    if kind == "truncated":
+        return TruncatedError(f"{field}: input ends inside the varint")
+    if kind == "nonminimal":
+        return FormatError(f"{field}: expected a minimal varint, got a last byte 0x00")
+    return FormatError(f"{field}: expected a varint < {limit} of at most 9 bytes, got more")

@@ -510,7 +510,7 @@ def cmd_verify(args) -> int:
 
 def default_decoder_command() -> list[str]:
     """The reference decoder run through the external-command protocol."""
-    return [sys.executable, "-m", "pladafmt._cli", "decode", "--json"]
+    return [sys.executable, "-m", "pladafmt.cli", "decode", "--json"]
 
 
 def _conformance_runner():
@@ -585,6 +585,8 @@ def _add_pool(p, required_help: str = "") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import pladafmt     # the mode names for --help (no Numba: importing the codec is cheap)
+
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
         prog="plada",
@@ -620,11 +622,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", metavar="JSON", help="a JSON object stored in the payload "
                    "(or @FILE to read it from a file)")
     p.add_argument("--index-mode", default="auto", metavar="M",
-                   help="index coding: auto (smallest), or bitmap, varint, runs, rice, "
-                   "adaptive, ctx-rans, optionally with +zstd (default: auto)")
+                   help="index coding: auto (small and quick to decode), smallest, or "
+                   f"{', '.join(pladafmt.INDEX_MODES)}, optionally with +zstd (default: auto)")
     p.add_argument("--label-mode", default="auto", metavar="M",
-                   help="label coding: auto, or packed, huffman, rle, rans, adaptive, "
-                   "adaptive-gap, ctx-rans, optionally with +zstd (default: auto)")
+                   help="label coding: auto, smallest, or "
+                   f"{', '.join(pladafmt.LABEL_MODES)}, optionally with +zstd (default: auto)")
     p.add_argument("--zstd-level", type=int, default=19, metavar="L", help="Zstd level (default 19)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="payload file, or - for stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
@@ -685,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _conformance_runner().add_arguments(
         p, decoder_required=False, decoder_help="decoder command line (shell-quoted); "
-        "default: the reference decoder, `python -m pladafmt._cli decode --json`")
+        "default: the reference decoder, `python -m pladafmt.cli decode --json`")
     p.set_defaults(func=cmd_conformance)
 
     sub.add_parser(
@@ -730,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return EXIT_OK
     except Exception as exc:
-        from pladafmt._errors import EncodeError, PladaError
+        from ._errors import EncodeError, PladaError
 
         command = getattr(locals().get("args"), "command", None)
         if isinstance(exc, EncodeError) or (isinstance(exc, PladaError) and command == "encode"):
