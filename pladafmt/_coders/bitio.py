@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import FormatError, TruncatedError
-from .._jit import njit
+from .._jit import intrinsic, njit
 
 
 class BitWriter:
@@ -121,3 +121,22 @@ def peek64(words, p):
     # (w1 << (63 - sh)) << 1 is w1 << (64 - sh) without the undefined shift by 64
     return (words[wi] >> sh) | ((words[wi + np.uint64(1)] << (np.uint64(63) - sh))
                                 << np.uint64(1))
+
+
+# ---- count leading/trailing zeros: one instruction compiled ----------------------------
+
+def _ctz_python(v):
+    """Trailing zeros of a uint64; 64 for zero, like tzcnt."""
+    v = int(v)
+    return (v & -v).bit_length() - 1 if v else 64
+
+
+def _clz_python(v):
+    """Leading zeros of a uint64; 64 for zero, like lzcnt."""
+    return 64 - int(v).bit_length()
+
+
+# LLVM's cttz/ctlz (numba asks for cttz(0) = 64) are one instruction each (tzcnt, lzcnt);
+# they exist only compiled, so kernels run as Python use the *_python forms (_jit.intrinsic).
+ctz = intrinsic("trailing_zeros", _ctz_python)
+clz = intrinsic("leading_zeros", _clz_python)

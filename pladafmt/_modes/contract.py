@@ -44,3 +44,16 @@ class Mode:
     needs_indices: bool = False
     decode_u32: Callable | None = None
     segments: object | None = None
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The hooks of a mode whose stream is cut into segments (the ctx-rans modes), so that
+    an index and a label stream with the same segments decode segment by segment on
+    threads. prepare(raw, size, count) -> a plan with .segs (parses the head, builds the
+    decode tables); decode_segment(plan, s, indices[, labels, labels_u32]) decodes
+    segment s into the full-length outputs; check_base(plan, indices, s) checks what
+    segment s assumed of segment s - 1 (None when it assumes nothing)."""
+    prepare: Callable
+    decode_segment: Callable
+    check_base: Callable | None = None
