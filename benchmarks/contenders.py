@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 import zstandard
 
+import pladafmt   # no fallback: a package that does not import fails the benchmark
+
 ZSTD_LEVEL = 19
 _ZC = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
 _ZD = zstandard.ZstdDecompressor()
@@ -357,19 +359,7 @@ PAPER_BEST = ("paper Idx zstd (interleaved)", "paper Idx zstd (separated)", "pap
 
 
 # -------------------------------------------------------------------- pladafmt
-def pladafmt_available() -> tuple[bool, str]:
-    try:
-        import pladafmt  # noqa: F401
-        pladafmt.encode  # noqa: B018
-        pladafmt.decode  # noqa: B018
-    except Exception as e:  # noqa: BLE001
-        return False, f"pladafmt not importable: {type(e).__name__}: {e}"
-    return True, ""
-
-
 def _plada(index_mode: str, label_mode: str):
-    import pladafmt
-
     def enc(idx, lab, n, c):
         return pladafmt.encode(idx, lab, pool_size=n, classes=c, index_mode=index_mode,
                                label_mode=label_mode, zstd_level=ZSTD_LEVEL)
@@ -387,9 +377,9 @@ LAB_PARTNER = "packed"
 
 def pladafmt_contenders() -> list[Contender]:
     """'auto', every index-mode variant (with the packed label partner) and every
-    label-mode variant (with the varint index partner).  The full index x label cross
-    product is composed from these (sections are independent; run.py checks this)."""
-    import pladafmt
+    label-mode variant (with the varint index partner): the modes of the package's tables,
+    raw and Zstd-wrapped.  The full index x label cross product is composed from these
+    (sections are independent; run.py checks this)."""
     out = []
     e, d = _plada("auto", "auto")
     out.append(Contender("pladafmt auto", "pladafmt", e, d, "index_mode=label_mode='auto'",
@@ -407,3 +397,82 @@ def pladafmt_contenders() -> list[Contender]:
                                  f"index_mode={IDX_PARTNER!r}, label_mode={m + z!r}",
                                  {"kind": "label", "mode": m + z}))
     return out
+
+
+# ------------------------------------------------ the container, read from SPEC.md 2.0
+# Read here from the spec, not through pladafmt: the benchmark needs each stream's body
+# length (the composed matrix and auto's rule are computed from them), and reading the
+# bytes itself checks that the package writes the layout the spec states.
+MAGIC = bytes.fromhex("89504C440D0A1A0A")
+POOL_DIGEST_PRESENT = 0x01
+STREAM_TYPES = {0x02: "index", 0x03: "label"}
+SECTION_ZSTD = 0x01
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
+def stream_sections(data: bytes) -> dict:
+    """{"index": (mode id, zstd, body bytes), "label": (...)} of a format 2.0 payload."""
+    if data[:8] != MAGIC or data[8] != 2:
+        raise ValueError(f"not a format 2.x payload: {data[:10].hex()}")
+    flags = data[10]
+    pos = 11
+    for _ in range(4):                                  # features, N, k, C
+        _, pos = _varint(data, pos)
+    count, pos = _varint(data, pos)
+    pos += (32 if flags & POOL_DIGEST_PRESENT else 0) + 8 + 4   # digest, checksum, CRC
+    out = {}
+    for _ in range(count):
+        stype, mode, sflags = data[pos], data[pos + 1], data[pos + 2]
+        length, pos = _varint(data, pos + 3)
+        pos += 4 + length                               # section CRC, body
+        if stype in STREAM_TYPES:
+            out[STREAM_TYPES[stype]] = (mode, bool(sflags & SECTION_ZSTD), length)
+    if pos != len(data) or set(out) != {"index", "label"}:
+        raise ValueError(f"payload layout: {len(data)} B, sections end at {pos}, {out}")
+    return out
+
+
+# ---------------------------------------------------------------- auto's rule, restated
+AUTO_MIN_GAIN = 0.005    # SPEC encoder rules: a costlier decode must save 0.5 % of its stream
+PLAIN, CONTEXT = 0, 2    # decode classes
+
+
+def auto_rule(sizes, min_gain: float = AUTO_MIN_GAIN) -> int:
+    """Index of the candidate `auto` keeps, from (bytes, mode id, zstd, decode class) per
+    candidate: the encoder rule of the spec (1.3 and 2.0 alike), restated here so that the
+    benchmark checks the package's choice instead of reusing its code.
+
+    Decode cost = decode class + 1 when Zstd-wrapped.  Start from the smallest candidate
+    (ties: lower mode id, raw before Zstd); while the choice is not (1 - min_gain) x smaller
+    than the smallest candidate of some cheaper cost, move to that candidate (cheapest cost
+    first)."""
+    cost = [s[3] + s[2] for s in sizes]
+    order = sorted(range(len(sizes)), key=lambda j: sizes[j][:3])
+    pick = order[0]
+    while True:
+        for c in sorted({cost[j] for j in order if cost[j] < cost[pick]}):
+            best = next(j for j in order if cost[j] == c)
+            if sizes[pick][0] > (1 - min_gain) * sizes[best][0]:
+                pick = best
+                break
+        else:
+            return pick
+
+
+def decode_class(kind: str, mode: str) -> int:
+    """The decode class of a 2.0 mode (SPEC.md's mode tables): ctx-rans is the context
+    mode of both streams, every other mode is plain."""
+    names = pladafmt.INDEX_MODES if kind == "index" else pladafmt.LABEL_MODES
+    if mode not in names:
+        raise KeyError(f"{kind} mode {mode!r}: not one of {names}")
+    return CONTEXT if mode == "ctx-rans" else PLAIN

@@ -10,22 +10,6 @@ import json
 import os
 from collections import OrderedDict
 
-KEY_COLUMNS = (  # summary-table columns: (header, contender name or special key)
-    ("bound", "@bound"),
-    ("plada auto", "pladafmt auto"),
-    ("Idx zstd int", "paper Idx zstd (interleaved)"),
-    ("Idx zstd sep", "paper Idx zstd (separated)"),
-    ("Bmp zstd", "paper Bmp zstd"),
-    ("Idx huff", "paper Idx huffman"),
-    ("Bmp huff", "paper Bmp huffman"),
-    ("Idx xz", "paper Idx xz-9 (interleaved)"),
-    ("Bmp xz", "paper Bmp xz-9"),
-    ("npz", "npz compressed"),
-    ("roaring", "roaring"),
-    ("roar zstd", "roaring zstd"),
-)
-
-
 def _fmt_bytes(n):
     return "-" if n is None else f"{n:,d}"
 
@@ -63,311 +47,373 @@ def _bits(case, name):
     return r.get("bits_per_item") if r.get("roundtrip_ok") else None
 
 
-def _contender_order(doc):
-    return [c["name"] for c in doc["contenders"]]
+# ------------------------------------------------------------------- targets (issue #15)
+UNIFORM_MAX_X_BOUND = 1.02       # uniform: <= 1.02 x the bound (k >= SMALL_K)
+CLUSTERED_MAX_X_PAPER = 0.80     # calibrated clustered (caltech) at 1 % of IN-21K
+PAPER_MAX_X = 1.0                # never larger than the paper's format
+V13_MAX_RATIO = 1.01             # every workload within 1 % of 1.3's auto
+DECODE_UNIFORM_MIN = 1.5         # x Zstd + cumsum, median of paired calls
+DECODE_ANY_MIN = 0.5             # clustered, and every auto payload at 1 % of IN-21K
+ENCODE_MIN_ITEMS_PER_S = 2e6     # at 1.4 M items
+ENCODE_MAX_S_7M = 4.0            # at 7.1 M items
+SMALL_K = 1000                   # "small payloads": k below this (a few hundred bytes)
+CONTENDER_TABLES = ("uniform IN-21K C=101 uniform keep=1%", "clustered-caltech IN-21K C=101 keep=1%")
 
 
-def highlight_rows(doc):
-    """The 1 % IN-21K rows the issue asks to quote: uniform C=101 and clustered-caltech."""
-    want = ("uniform IN-21K C=101 uniform", "clustered-caltech IN-21K C=101")
+def _pct(x):
+    return f"{x * 100:g} %"
+
+
+def _auto(case):
+    return case["results"]["pladafmt auto"]
+
+
+def _cases(doc, family=None, pool=None):
+    return [c for c in doc["cases"] if (family is None or c["workload"]["family"] == family)
+            and (pool is None or c["workload"]["pool"] == pool)]
+
+
+def _speed(doc):
+    return (doc.get("decode_speed") or {}).get("cases", [])
+
+
+def _enc(doc):
+    return [r for r in (doc.get("encode_speed") or {}).get("cases", []) if "median_s" in r]
+
+
+def targets(doc) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for every size and speed target of issue #15 this run
+    measured."""
     out = []
-    for case in doc["cases"]:
-        wd = case["workload"]
-        if wd["group"] in want and abs(wd["keep"] - 0.01) < 1e-12:
-            out.append(case)
+    for pool in ("IN-21K", "IN-1K", "60K"):
+        uni = [c for c in _cases(doc, "uniform", pool) if c["k"] >= SMALL_K]
+        if uni:
+            w = max(uni, key=lambda c: _auto(c)["ratio_to_bound"])
+            x = _auto(w)["ratio_to_bound"]
+            out.append((f"uniform <= {UNIFORM_MAX_X_BOUND} x bound, {pool} (k >= {SMALL_K:,})",
+                        f"worst {x:.4f} x ({w['workload']['name']})", x <= UNIFORM_MAX_X_BOUND))
+    cal = [c for c in _cases(doc, "clustered") if c["workload"]["regime"] == "caltech"
+           and c["workload"]["pool"] == "IN-21K" and abs(c["workload"]["keep"] - 0.01) < 1e-9]
+    for c in cal:
+        x = _auto(c)["ratio_to_paper_best"]
+        out.append((f"clustered-caltech 1 % IN-21K <= {CLUSTERED_MAX_X_PAPER} x paper",
+                    f"{x:.3f} x", x <= CLUSTERED_MAX_X_PAPER))
+    sized = [(c["workload"]["name"], _auto(c)["bytes"], c["paper_best_bytes"]) for c in doc["cases"]]
+    sized += [(r["workload"], r["auto_bytes"], r["paper_best_bytes"]) for r in _speed(doc)
+              if r["family"] == "in21k-like"]
+    if sized:
+        w = max(sized, key=lambda t: t[1] / t[2])
+        out.append(("never larger than the paper's format (every workload, k = 60 included)",
+                    f"worst {w[1] / w[2]:.3f} x ({w[0]}: {w[1]:,} vs {w[2]:,} B)",
+                    w[1] <= w[2]))
+    v13 = (doc.get("v13") or {}).get("cases", [])
+    if v13:
+        w = max(v13, key=lambda r: r["ratio"])
+        out.append((f"every workload within 1 % of 1.3's auto ({len(v13)} compared)",
+                    f"worst {w['ratio']:.4f} x ({w['workload']})", w["ratio"] <= V13_MAX_RATIO))
+    sp = _speed(doc)
+    if sp:
+        uni = [r for r in sp if r["family"] == "uniform"]
+        if uni:
+            w = min(uni, key=lambda r: r["median_pair_ratio"])
+            out.append((f"decode, uniform 1 % IN-21K >= {DECODE_UNIFORM_MIN} x Zstd + cumsum",
+                        f"lowest {w['median_pair_ratio']:.2f} x ({w['workload']})",
+                        w["median_pair_ratio"] >= DECODE_UNIFORM_MIN))
+        w = min(sp, key=lambda r: r["median_pair_ratio"])
+        out.append((f"decode, every auto payload at 1 % IN-21K >= {DECODE_ANY_MIN} x "
+                    "(clustered and IN-21K-like included)",
+                    f"lowest {w['median_pair_ratio']:.2f} x ({w['workload']})",
+                    w["median_pair_ratio"] >= DECODE_ANY_MIN))
+    for r in _enc(doc):
+        if 1_000_000 <= r["k"] < 2_000_000:
+            out.append((f"encode >= {ENCODE_MIN_ITEMS_PER_S / 1e6:g} M items/s at 1.4 M items "
+                        f"({r['workload'].split(' keep')[0]})",
+                        f"{r['items_per_s'] / 1e6:.2f} M items/s ({r['median_s']:.2f} s)",
+                        r["items_per_s"] >= ENCODE_MIN_ITEMS_PER_S))
+        elif r["k"] >= 5_000_000:
+            out.append((f"encode <= {ENCODE_MAX_S_7M:g} s at 7.1 M items "
+                        f"({r['workload'].split(' keep')[0]})",
+                        f"{r['median_s']:.2f} s", r["median_s"] <= ENCODE_MAX_S_7M))
     return out
+
+
+def _size_row(case):
+    a = _auto(case)
+    return [f"{case['k']:,}", _fmt_bytes(a["bytes"]), _f(a["bits_per_item"]),
+            _f(a.get("ratio_to_bound")), _f(a.get("ratio_to_paper_best")), a.get("chosen", "")]
+
+
+SIZE_HEAD = ["k", "auto B", "b/it", "x bound", "x paper", "auto chose"]
 
 
 def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
     env = doc["environment"]
-    L = []
-    L.append("# pladafmt benchmarks\n")
-    L.append(f"Generated by `{doc['command']}` from `results/{json_name}` "
-             "(regenerate: `make bench`, or `python -m benchmarks.report <json>`). "
-             "Workloads, contenders and method: [README.md](README.md).\n")
-    L.append(_table(["field", "value"], [[k, env.get(k)] for k in (
-        "date", "machine", "cpu", "cpu_count", "platform", "python", "numpy", "numba",
-        "zstandard", "zstd_library", "pyroaring", "pladafmt", "crc32", "zstd_level", "xz_preset")]
-        + [["runtime", f"{doc.get('runtime_s', 0):.0f} s ({doc['mode']})"],
-           ["timing", doc["settings"]["timing"]],
-           ["timed cases", f"encode: keep sweeps with k <= "
-            f"{doc['settings'].get('encode_timing_max_k', 0):,}; decode: k <= "
-            f"{doc['settings']['timing_max_k']:,}; larger: size only"]],
-        align=["<", "<"]))
-    L.append("")
-    L.append("Units: B = bytes, KiB = 1024 B; b/it = bits per kept item; "
-             "bound = log2 C(N,k) + k*H0(labels) (uniform model, empirical label entropy); "
-             "x bound = size / bound; x paper = size / min(paper Idx zstd interleaved, "
-             "separated, Bmp zstd); dec x = (Zstd decompress + cumsum of the paper's Compact "
-             "Idx, same process) time / contender decode time, so > 1 is faster than it. "
-             "`*` marks the best (smallest, or fastest) value per row.\n")
-    la = (env.get("loadavg_start"), env.get("loadavg_end"))
-    if la[0]:
-        L.append(f"Load average (1/5/15 min) at start {', '.join(f'{x:.1f}' for x in la[0])}"
-                 + (f", at end {', '.join(f'{x:.1f}' for x in la[1])}" if la[1] else "")
-                 + f" on {env.get('cpu_count')} CPUs: timings are only comparable within "
-                 "this file.\n")
-    if doc.get("shards"):
-        L.append("Run in " + str(len(doc["shards"])) + " parts, partly in parallel, merged "
-                 "with `--merge`: "
-                 + "; ".join(f"{s['shard']}: {s['cases']} cases, {s['runtime_s']:.0f} s"
-                             for s in doc["shards"])
-                 + ".  The parts competed for the CPUs with each other and with other "
-                 "work, which slows every timing.\n")
+    L = ["# pladafmt benchmarks\n"]
+    la = [env.get("loadavg_start"), env.get("loadavg_end")]
+    L.append(
+        f"Generated by `{doc['command']}` ({doc['mode']} run, {doc.get('runtime_s', 0):.0f} s) "
+        f"into `results/{json_name}`, which holds every matrix this page summarises (all "
+        f"contenders per workload, every pladafmt index x label pair, timings); "
+        f"re-render with `python -m benchmarks.report <json>`. Method, workloads and "
+        f"contenders: [README.md](README.md). pladafmt {env.get('pladafmt')} (commit "
+        f"{env.get('commit')}"
+        + (", with uncommitted changes to pladafmt/" if env.get("pladafmt_uncommitted") else "")
+        + f"), "
+        f"{env.get('cpu')} x {env.get('cpu_count')}, Python {env.get('python')}, NumPy "
+        f"{env.get('numpy')}, Numba {env.get('numba')}, zstandard {env.get('zstandard')} "
+        f"(libzstd {env.get('zstd_library')}), Zstd level {env.get('zstd_level')}, "
+        f"{env.get('date')}. Load average (1 min) "
+        + " -> ".join(f"{x[0]:.1f}" for x in la if x)
+        + ": timings are comparable only within this file.\n")
+    if doc.get("notes"):
+        L.append(doc["notes"] + "\n")
     if doc.get("missing_cases"):
-        L.append("**Cases of the matrix not in this file** (not finished within the run's "
-                 "time; see README \"Committed results\"): "
-                 + "; ".join(doc["missing_cases"]) + ".\n")
-    elif not doc.get("complete", True):
-        L.append("**Incomplete run**: only the cases below finished.\n")
-    if doc.get("excluded"):
-        L.append("Excluded contenders: " + "; ".join(f"{k}: {v}" for k, v in
-                                                     doc["excluded"].items()) + "\n")
-    rw = doc.get("real_workloads", {})
-    if rw.get("skipped_reason"):
-        L.append(f"Real selections: skipped, {rw['skipped_reason']}.\n")
+        L.append("**Not in this run**: " + "; ".join(doc["missing_cases"]) + ".\n")
+    L.append("Units: B = bytes; b/it = bits per kept item; **x bound** = size / (log2 C(N,k) "
+             "+ k H0(labels)); **x paper** = size / the paper's best format (min of Compact "
+             "Idx + Zstd-19, interleaved or separated, and Bmp + Zstd-19); **dec x** = time "
+             "of the paper's decoder (Zstd decompress + cumsum) / pladafmt.decode time, "
+             "> 1 is faster.\n")
 
-    # ---------------------------------------------------------- headline
-    hl = highlight_rows(doc)
-    if hl:
-        L.append("## Headline: 1 % keep of ImageNet-21K (N = 14,197,122)\n")
+    # ---------------------------------------------------------------- headline
+    L.append("## Headline\n")
+    rows = []
+    for c in doc["cases"]:
+        if c["workload"]["name"] in CONTENDER_TABLES:
+            rows.append([c["workload"]["name"]] + _size_row(c))
+    for r in _speed(doc):
+        if r["family"] == "in21k-like":
+            rows.append([r["workload"], f"{r['k']:,}", _fmt_bytes(r["auto_bytes"]),
+                         _f(8 * r["auto_bytes"] / r["k"]), _f(8 * r["auto_bytes"] / r["bound_bits"]),
+                         _f(r["auto_bytes"] / r["paper_best_bytes"]), r["chosen"]])
+    if rows:
+        L.append(_table(["1 % of ImageNet-21K"] + SIZE_HEAD, rows,
+                        align=["<"] + [">"] * 5 + ["<"]))
+        L.append("")
+    t = targets(doc)
+    if t:
+        L.append("Issue #15's targets, as measured in this run:\n")
+        L.append(_table(["target", "measured", "verdict"], [[a, b, "met" if ok else "MISSED"]
+                                                   for a, b, ok in t], align=["<", "<", "<"]))
+        L.append("")
+
+    # ---------------------------------------------------------------- uniform
+    uni = _cases(doc, "uniform")
+    if uni:
+        L.append(f"## Uniform selections: size against the bound (target <= "
+                 f"{UNIFORM_MAX_X_BOUND} x)\n")
+        L.append("Keep sweep, C = 101 uniform labels, then the label sweep at 1 %. Below "
+                 f"k = {SMALL_K:,} the fixed bytes (header, section headers, tables) weigh "
+                 "more than 2 % of the bound; see \"Small payloads\".\n")
+        sweep = lambda c: c["workload"]["classes"] == 101 and c["workload"]["labels"] == "uniform"  # noqa: E731
+        rows = [[c["workload"]["pool"], f"C={c['workload']['classes']} {c['workload']['labels']}",
+                 _pct(c["workload"]["keep"])] + _size_row(c)
+                for c in sorted(uni, key=lambda c: not sweep(c))]
+        L.append(_table(["pool", "labels", "keep"] + SIZE_HEAD, rows,
+                        align=["<", "<", ">"] + [">"] * 5 + ["<"]))
+        L.append("")
+
+    # ---------------------------------------------------------------- clustered
+    cl = _cases(doc, "clustered")
+    if cl:
+        L.append(f"## Clustered selections: size against the paper (target <= "
+                 f"{CLUSTERED_MAX_X_PAPER} x for caltech at 1 % of IN-21K)\n")
+        L.append("The synthetic synset-ordered model (README \"Workloads\"). `LB x paper` = "
+                 "the model's entropy H(X | Z) against the paper: no code averages below it.\n")
         rows = []
-        for case in hl:
-            for name in ("pladafmt auto", "paper Idx zstd (interleaved)",
-                         "paper Idx zstd (separated)", "paper Bmp zstd"):
-                r = case["results"].get(name)
-                if not r or "bytes" not in r:
-                    continue
-                rows.append([case["workload"]["group"], name, _fmt_bytes(r["bytes"]),
-                             f"{r['bytes'] / 1024:.2f}", _f(r["bits_per_item"]),
-                             _f(r.get("ratio_to_bound")), _f(r.get("ratio_to_paper_best")),
-                             _f(r.get("decode_s") and r["decode_s"] * 1e3, ".2f"),
-                             _f(r.get("decode_speed_vs_zstd_cumsum"), ".3g"),
-                             r.get("chosen", "")])
-            rows.append([case["workload"]["group"], "bound", _fmt_bytes(int(case["bound_bits"] / 8)),
-                         f"{case['bound_bits'] / 8192:.2f}",
-                         _f(case["bound_bits"] / case["k"]), "1.000", "", "", "", ""])
-        L.append(_table(["workload", "contender", "bytes", "KiB", "b/it", "x bound",
-                         "x paper", "dec ms", "dec x", "auto chose"], rows,
-                        align=["<", "<"] + [">"] * 7 + ["<"]))
+        for c in cl:
+            lb = c.get("model_bounds", {}).get("lower_bits")
+            rows.append([c["workload"]["group"].split(" C=")[0], _pct(c["workload"]["keep"]),
+                         f"{c['k']:,}", _fmt_bytes(_auto(c)["bytes"]),
+                         _fmt_bytes(c["paper_best_bytes"]), _f(_auto(c)["ratio_to_paper_best"]),
+                         _f(lb and lb / 8 / c["paper_best_bytes"]), _auto(c).get("chosen", "")])
+        L.append(_table(["regime, pool", "keep", "k", "auto B", "paper B", "x paper",
+                         "LB x paper", "auto chose"], rows, align=["<"] + [">"] * 6 + ["<"]))
         L.append("")
 
-    # ---------------------------------------------------------- clustered: model bounds
-    mb = [c for c in doc["cases"] if c.get("model_bounds") and c.get("paper_best_bytes")]
-    if mb:
-        L.append("## Clustered workloads against their model's entropy\n")
-        L.append("How small can a clustered payload get?  `model LB` = H(X | Z) / k, where Z is "
-                 "the generator's hidden state (block layout, selected blocks, each block's "
-                 "class): no code, however clever, averages below it (H(X) >= H(X | Z)).  "
-                 "`two-part` adds a description of Z, which a coder told the model could reach.  "
-                 "`0.80 x paper` is issue #3's size target; where `model LB` is above it, "
-                 "the target cannot be met on that workload by any coder.\n")
+    # ---------------------------------------------------------------- real
+    real = _cases(doc, "real")
+    like = [r for r in _speed(doc) if r["family"] == "in21k-like"]
+    if real or like:
+        L.append("## Real selections\n")
+        L.append("`real`: the lowest-energy p % of each score file the reference pipeline "
+                 "left on this machine (the demo's teachers on Fashion-MNIST-sized pools, "
+                 "C = 10). `IN-21K-like`: the reference pipeline's selection rules at 1 % of "
+                 "synthetic IN-21K-sized scores (`reference_pipeline.synth_scores`, seed 0; "
+                 "measured in the decode-speed phase).\n")
+        rows = [[c["workload"]["pool"], _pct(c["workload"]["keep"])] + _size_row(c)
+                for c in real]
+        rows += [[r["workload"].replace(" synth_scores", ""), "1 %", f"{r['k']:,}",
+                  _fmt_bytes(r["auto_bytes"]), _f(8 * r["auto_bytes"] / r["k"]),
+                  _f(8 * r["auto_bytes"] / r["bound_bits"]),
+                  _f(r["auto_bytes"] / r["paper_best_bytes"]), r["chosen"]] for r in like]
+        L.append(_table(["selection", "keep"] + SIZE_HEAD, rows,
+                        align=["<", "<"] + [">"] * 5 + ["<"]))
+        L.append("")
+
+    # ---------------------------------------------------------------- small payloads
+    small = sorted((c for c in doc["cases"] if c["k"] < SMALL_K), key=lambda c: c["k"])
+    if small:
+        L.append("## Small payloads: against the paper's format (target: never larger)\n")
+        L.append("Every workload with k < " f"{SMALL_K:,}" ". `fixed` = the payload minus "
+                 "its two stream bodies (header, section headers).\n")
         rows = []
-        for c in sorted(mb, key=lambda c: (c["workload"]["group"], c["workload"]["keep"])):
-            k = max(c["k"], 1)
-            paper = 8 * c["paper_best_bytes"] / k
-            lb = c["model_bounds"]["lower_bits"] / k
-            two = c["model_bounds"]["two_part_bits"] / k
-            auto = c["results"].get("pladafmt auto", {})
-            ab = auto.get("bits_per_item")
-            rows.append([c["workload"]["group"], f"{c['workload']['keep'] * 100:g}%", f"{c['k']:,}",
-                         _f(paper), _f(0.8 * paper), _f(lb), _f(two), _f(ab),
-                         _f(ab and ab / paper), _f(lb / paper),
-                         "yes" if lb <= 0.8 * paper else "no (LB above it)"])
-        L.append(_table(["workload", "keep", "k", "paper b/it", "0.80 x paper", "model LB",
-                         "two-part", "auto b/it", "auto x paper", "LB x paper", "0.80 x reachable"],
-                        rows, align=["<"] + [">"] * 9 + ["<"]))
+        for c in small:
+            a = _auto(c)
+            body = sum(a["stream_body_bytes"].values())
+            rows.append([c["workload"]["name"], f"{c['k']:,}", _fmt_bytes(a["bytes"]),
+                         _fmt_bytes(body and a["bytes"] - body),
+                         _fmt_bytes(c["paper_best_bytes"]), _f(a["ratio_to_paper_best"]),
+                         a.get("chosen", "")])
+        L.append(_table(["workload", "k", "auto B", "fixed B", "paper B", "x paper",
+                         "auto chose"], rows, align=["<"] + [">"] * 5 + ["<"]))
         L.append("")
 
-    # ---------------------------------------------------------- summaries
-    groups = _groups(doc)
-    L.append("## Bits per kept item, key contenders (one table per workload)\n")
-    for g, cases in groups.items():
-        headers = ["keep", "k"] + [h for h, _ in KEY_COLUMNS]
-        rows = []
-        for case in cases:
-            vals = [_bits(case, n) for _, n in KEY_COLUMNS]
-            real = [v for (h, n), v in zip(KEY_COLUMNS, vals) if n != "@bound" and v is not None]
-            best = min(real) if real else None
-            cells = [f"{case['workload']['keep'] * 100:g}%", f"{case['k']:,}"]
-            for (h, n), v in zip(KEY_COLUMNS, vals):
-                s = _f(v)
-                if v is not None and n != "@bound" and v == best:
-                    s = "*" + s
-                cells.append(s)
-            rows.append(cells)
-        L.append(f"### {g}\n")
-        wd = cases[0]["workload"]
-        if wd["family"] == "clustered":
-            p = wd["regime_params"]
-            L.append(f"Regime `{p['name']}`: blocks {p['block_min']}-{p['block_max']} items, "
-                     f"density {p['density']}, background {p['background']}, purity "
-                     f"{p['purity']} ({p['note']}).\n")
-        L.append(_table(headers, rows))
-        L.append("")
-
-    # ---------------------------------------------------------- pladafmt modes
-    L.append("## pladafmt: every index x label mode (bytes, composed from single-mode "
-             "encodes; checked against real encodes in the same run)\n")
-    comp = doc.get("composition_check")
-    if comp:
-        L.append(f"Composition check on `{comp['workload']}`: {comp['pairs']} pairs, "
-                 f"{len(comp['mismatches'])} mismatches.\n")
-    for case in hl:
-        m = case.get("pladafmt_matrix_bytes")
-        if not m:
-            continue
-        labs = list(next(iter(m.values())).keys())
-        best = case["pladafmt_best_pair"]["bytes"]
-        rows = [[i] + [("*" if m[i][l] == best else "") + _fmt_bytes(m[i][l]) for l in labs]
-                for i in m]
-        L.append(f"### {case['workload']['name']}\n")
-        L.append(_table(["index \\ label"] + labs, rows))
-        auto_b = case['results'].get('pladafmt auto', {}).get('bytes')
-        line = (f"\n`auto` = {_fmt_bytes(auto_b)} B; equals the best pair: "
-                f"{case.get('pladafmt_auto_equals_best_pair')}")
-        rule = case.get("pladafmt_auto_rule_pair")
-        if rule and not case.get("pladafmt_auto_equals_best_pair"):
-            line += (f"; equals the pair auto's rule picks ({rule['index_mode']} | "
-                     f"{rule['label_mode']}: a costlier decode, a context-modelled mode or a "
-                     f"Zstd wrapper, must save 0.5 % of its stream to be taken): "
-                     f"{case.get('pladafmt_auto_equals_rule_pair')}; "
-                     f"auto is {auto_b - best} B larger than the best pair, for decode speed")
-        L.append(line + ".\n")
-
-    # ---------------------------------------------------------- details
-    L.append("## All contenders (one table per workload; rows grouped by keep rate)\n")
-    L.append("Single-mode pladafmt rows pair the mode with a fixed cheap partner "
-             "(`idx=X` rows use `packed` labels, `lab=Y` rows use `varint` indices), so "
-             "their size and time include that partner.  enc/dec ms: median of the timed "
-             "runs; Mit/s = million kept items decoded per second.\n")
-    order = _contender_order(doc)
-    for g, cases in groups.items():
-        L.append(f"### {g}\n")
-        rows = []
-        for case in cases:
-            res = case["results"]
-            ok = {n: r for n, r in res.items() if r.get("roundtrip_ok")}
-            bmin = min((r["bytes"] for r in ok.values()), default=None)
-            dmin = min((r["decode_s"] for r in ok.values() if r.get("decode_s")), default=None)
-            emin = min((r["encode_s"] for r in ok.values() if r.get("encode_s")), default=None)
-            keep = f"{case['workload']['keep'] * 100:g}%"
-            for n in order:
-                r = res.get(n)
-                if r is None:
-                    continue
-                if "bytes" not in r:
-                    rows.append([keep, n, r.get("error", "n/a")[:60]] + [""] * 8)
-                    continue
-                star = lambda v, m: ("*" if v is not None and v == m else "")  # noqa: E731
-                rows.append([
-                    keep, n + ("" if r["roundtrip_ok"] else " FAIL"),
-                    star(r["bytes"], bmin) + _fmt_bytes(r["bytes"]),
-                    _f(r["bits_per_item"]), _f(r.get("ratio_to_bound")),
-                    _f(r.get("ratio_to_paper_best")),
-                    star(r.get("encode_s"), emin) + _f(r.get("encode_s") and r["encode_s"] * 1e3, ".2f"),
-                    star(r.get("decode_s"), dmin) + _f(r.get("decode_s") and r["decode_s"] * 1e3, ".2f"),
-                    _f(r.get("decode_items_per_s") and r["decode_items_per_s"] / 1e6, ".1f"),
-                    _f(r.get("decode_speed_vs_zstd_cumsum"), ".3g"),
-                    r.get("chosen", "")])
-            keep = ""
-        L.append(_table(["keep", "contender", "bytes", "b/it", "x bound", "x paper",
-                         "enc ms", "dec ms", "dec Mit/s", "dec x", "auto chose"], rows,
-                        align=["<", "<"] + [">"] * 8 + ["<"]))
-        L.append("")
-
-    # ---------------------------------------------------------- numba, memory, CLI
-    L.append("## Numba compile time (reported separately from the timings above)\n")
-    fp = doc.get("numba", {}).get("fresh_process", {})
-    if fp.get("skipped"):
-        L.append(f"Skipped: {fp['skipped']}\n")
-    elif fp:
-        names = list(fp.get("cold_cache", {}).get("first_calls_ms", {}).keys())
-        rows = []
-        for n in names:
-            cold = fp["cold_cache"]["first_calls_ms"].get(n)
-            warm = fp.get("warm_cache", {}).get("first_calls_ms", {}).get(n)
-            if isinstance(cold, list):
-                rows.append([n, _f(cold[0], ".1f"), _f(cold[1], ".1f"),
-                             _f(warm and warm[0], ".1f"), _f(warm and warm[1], ".1f")])
-            else:
-                rows.append([n, _f(cold, ".1f"), "", _f(warm, ".1f"), ""])
-        L.append("First call in a fresh process on a 600-item case, with an empty Numba cache "
-                 "(= JIT compile) and with the cache that run left behind (= cache load):\n")
-        L.append(_table(["call", "enc ms (empty cache)", "dec ms (empty cache)",
-                         "enc ms (cached)", "dec ms (cached)"], rows))
-        L.append("")
-    ip = doc.get("numba", {}).get("in_process_first_call", {})
-    if ip:
-        rows = [[n, _f(r.get("encode_first_ms"), ".1f"), _f(r.get("encode_warm_ms"), ".2f"),
-                 _f(r.get("decode_first_ms"), ".1f"), _f(r.get("decode_warm_ms"), ".2f")]
-                for n, r in ip.items()]
-        L.append("First vs second call in the benchmark process (600 items; includes Numba "
-                 "cache load, excluded from all timings above):\n")
-        L.append(_table(["contender", "enc first ms", "enc 2nd ms", "dec first ms",
-                         "dec 2nd ms"], rows))
-        L.append("")
-
+    # ---------------------------------------------------------------- decode speed
     sp = doc.get("decode_speed") or {}
     if sp.get("cases"):
-        L.append("## Decode speed at 1 % of IN-21K: paired calls (issue #3's target: >= 1.5 x)\n")
-        L.append(f"`pladafmt.decode` of the `auto` payload and the baseline (Zstd decompress + "
-                 f"cumsum of the paper's Compact Idx) called alternately, {sp['pairs']} times "
-                 "each, after warm-up.  **x pairs** = median over the pairs of baseline time / "
-                 "pladafmt time (consecutive calls share this VM's momentary speed, so this is "
-                 "the robust ratio); **x mins** = ratio of the fastest calls; p10-p90 = spread "
-                 "of the pair ratios.  `1 thread`: the container decodes the two streams one "
-                 "after the other.\n")
-        rows = []
-        for r in sp["cases"]:
-            for th in (2, 1):
-                t = r[f"threads_{th}"]
-                rows.append([r["workload"] if th == 2 else "", r["chosen"] if th == 2 else "",
-                             str(th), f"{t['pladafmt_min_ms']:.3f}",
-                             f"{t['pladafmt_median_ms']:.3f}", f"{t['baseline_min_ms']:.3f}",
-                             f"{t['baseline_median_ms']:.3f}",
-                             f"{t['median_pair_ratio']:.2f}",
-                             f"{t['pair_ratio_p10']:.2f}-{t['pair_ratio_p90']:.2f}",
-                             f"{t['ratio_of_mins']:.2f}"])
-        L.append(_table(["case", "auto modes", "threads", "pladafmt min ms", "median ms",
-                         "baseline min ms", "median ms", "x pairs", "p10-p90", "x mins"],
-                        rows))
+        L.append(f"## Decode speed at 1 % of IN-21K: paired calls (targets: uniform >= "
+                 f"{DECODE_UNIFORM_MIN} x, every payload >= {DECODE_ANY_MIN} x)\n")
+        L.append(f"`pladafmt.decode` of the `auto` payload and the paper's decoder (Zstd "
+                 f"decompress + cumsum of Compact Idx) called alternately, {sp['pairs']} "
+                 "times each after warm-up. **x pairs** = median over the pairs of baseline "
+                 "time / pladafmt time (consecutive calls share the machine's momentary "
+                 "speed, so this is the robust ratio on a shared VM); p10-p90 = spread of the "
+                 "pair ratios; x mins = ratio of the fastest calls.\n")
+        rows = [[r["workload"].replace(" keep=1%", "").replace(" synth_scores", ""),
+                 r["chosen"], _fmt_bytes(r["auto_bytes"]), f"{r['pladafmt_min_ms']:.2f}",
+                 f"{r['baseline_min_ms']:.2f}", f"{r['median_pair_ratio']:.2f}",
+                 f"{r['pair_ratio_p10']:.2f}-{r['pair_ratio_p90']:.2f}",
+                 f"{r['ratio_of_mins']:.2f}"] for r in sp["cases"]]
+        L.append(_table(["workload (1 %)", "auto chose", "auto B", "ours min ms",
+                         "paper min ms", "x pairs", "p10-p90", "x mins"], rows,
+                        align=["<", "<"] + [">"] * 6))
         L.append("")
 
+    # ---------------------------------------------------------------- encode speed
+    es = doc.get("encode_speed") or {}
+    if es.get("cases"):
+        L.append(f"## Encode speed of `auto` (targets: >= {ENCODE_MIN_ITEMS_PER_S / 1e6:g} M "
+                 f"items/s at 1.4 M items, <= {ENCODE_MAX_S_7M:g} s at 7.1 M)\n")
+        L.append(f"`pladafmt.encode(indices, labels, pool_size=N, classes=C)` (index and label "
+                 f"mode `auto`, Zstd level 19): median of {es['runs']} call(s) after one "
+                 "warm-up call (`first`, which loads the compiled kernels).\n")
+        rows = [[r["workload"], f"{r['k']:,}"] + ([r["skipped"][:60], "", "", "", ""]
+                                                 if "skipped" in r else
+                                                 [f"{r['median_s']:.3f}",
+                                                  f"{r['items_per_s'] / 1e6:.2f}",
+                                                  f"{r['first_s']:.2f}",
+                                                  _fmt_bytes(r["bytes"]), r["chosen"]])
+                for r in es["cases"]]
+        L.append(_table(["workload", "k", "s", "M items/s", "first s", "bytes", "auto chose"],
+                        rows, align=["<"] + [">"] * 5 + ["<"]))
+        L.append("")
+
+    # ---------------------------------------------------------------- 2.0 vs 1.3
+    v13 = doc.get("v13") or {}
+    if v13.get("cases"):
+        cs = sorted(v13["cases"], key=lambda r: -r["ratio"])
+        over = [r for r in cs if r["ratio"] > V13_MAX_RATIO]
+        L.append("## 2.0 against 1.3: `auto` payload sizes\n")
+        L.append(f"{len(cs)} workloads of this run that a committed 1.3 file measured "
+                 f"(`{'`, `'.join(sorted({r['source'] for r in cs}))}`): 2.0 is smaller on "
+                 f"{sum(r['ratio'] < 1 for r in cs)}, equal on "
+                 f"{sum(r['ratio'] == 1 for r in cs)}, larger on "
+                 f"{sum(r['ratio'] > 1 for r in cs)}, more than 1 % larger on {len(over)}. "
+                 f"Median ratio {cs[len(cs) // 2]['ratio']:.4f}. The largest ratios:\n")
+        rows = [[r["workload"], f"{r['k']:,}", _fmt_bytes(r["v13_bytes"]),
+                 _fmt_bytes(r["bytes"]), f"{r['ratio']:.4f}"] for r in cs[:max(8, len(over))]]
+        rows.append(["... the smallest ratio: " + cs[-1]["workload"], f"{cs[-1]['k']:,}",
+                     _fmt_bytes(cs[-1]["v13_bytes"]), _fmt_bytes(cs[-1]["bytes"]),
+                     f"{cs[-1]['ratio']:.4f}"])
+        L.append(_table(["workload", "k", "1.3 B", "2.0 B", "2.0 / 1.3"], rows))
+        if v13.get("not_in_v13"):
+            L.append(f"\nNot measured by 1.3 (no comparison): {len(v13['not_in_v13'])} "
+                     "workloads (" + ", ".join(v13["not_in_v13"][:4])
+                     + (", ..." if len(v13["not_in_v13"]) > 4 else "") + ").")
+        L.append("")
+
+    # ---------------------------------------------------------------- contenders
+    for c in doc["cases"]:
+        if c["workload"]["name"] not in CONTENDER_TABLES:
+            continue
+        L.append(f"## Every contender: {c['workload']['name']}\n")
+        L.append(contender_table(c, [x["name"] for x in doc["contenders"]]))
+        m = c.get("pladafmt_matrix_bytes")
+        if m:
+            labs = list(next(iter(m.values())))
+            best = c["pladafmt_best_pair"]["bytes"]
+            L.append("\npladafmt index x label pairs (bytes; composed from the single-mode "
+                     "rows, which the run checks against real encodes):\n")
+            L.append(_table(["index \\ label"] + labs,
+                            [[i] + [("*" if m[i][l] == best else "") + _fmt_bytes(m[i][l])
+                                    for l in labs] for i in m]))
+        L.append("")
+    comp = doc.get("composition_check")
+    if comp:
+        L.append(f"Composition check (`{comp['workload']}`): {comp['pairs']} pairs encoded, "
+                 f"{len(comp['mismatches'])} differ from the composed sizes. `auto` equals "
+                 f"the pair the spec's rule picks on "
+                 f"{sum(bool(c.get('pladafmt_auto_equals_rule_pair')) for c in doc['cases'])}"
+                 f" of {len(doc['cases'])} workloads.\n")
+
+    # ---------------------------------------------------------------- memory, CLI, JIT
     mem = doc.get("decode_memory") or {}
     if mem.get("contenders"):
-        L.append(f"## Peak memory of decode, largest case ({mem['workload']})\n")
-        L.append("Each decode runs in a fresh subprocess after a warm-up: tracemalloc peak "
-                 "(Python/NumPy allocations only; Numba's NRT allocations are invisible to it) "
-                 "and the increase of the process's peak RSS (ru_maxrss) across the decode. "
-                 "`output` = the decoded int64 arrays.\n")
-        rows = []
-        for n, r in mem["contenders"].items():
-            if "error" in r:
-                rows.append([n, "error", "", "", ""])
-                continue
-            rows.append([n, f"{r['tracemalloc_peak_bytes'] / 2**20:.1f}",
-                         f"{r['rss_peak_increase_bytes'] / 2**20:.1f}",
-                         f"{r['output_bytes'] / 2**20:.1f}", f"{r['decode_s'] * 1e3:.0f}"])
-        L.append(_table(["contender", "tracemalloc MiB", "RSS +MiB", "output MiB",
-                         "decode ms (1 run)"], rows))
+        L.append(f"## Decode memory, largest case ({mem['workload']})\n")
+        L.append("Fresh subprocess per decoder after a warm-up: tracemalloc peak (Python and "
+                 "NumPy allocations; Numba's are not traced) and the peak RSS increase.\n")
+        L.append(_table(["decoder", "tracemalloc MiB", "RSS + MiB", "output MiB"],
+                        [[n, f"{r['tracemalloc_peak_bytes'] / 2**20:.1f}",
+                          f"{r['rss_peak_increase_bytes'] / 2**20:.1f}",
+                          f"{r['output_bytes'] / 2**20:.1f}"]
+                         for n, r in mem["contenders"].items()]))
         L.append("")
-
     cli = doc.get("cli_inspect") or {}
-    L.append("## CLI start-up: `plada inspect`\n")
-    if cli.get("skipped"):
-        L.append(f"Skipped: {cli['skipped']}\n")
-    elif "command" not in cli:
-        L.append("Not measured in this run (the shard holding the 1 % IN-21K case had not "
-                 "finished).\n")
-    else:
-        L.append(f"Command: {cli['command']}, payload {cli['payload_bytes']:,} B. "
-                 f"{cli['note']}.\n")
-        L.append(_table(["", "seconds"], [["cold", f"{cli['cold_s']:.3f}"],
-                                          ["warm (median)", _f(cli['warm_median_s'], ".3f")]]))
-        L.append("")
-    with open(path, "w") as f:
+    fp = (doc.get("numba") or {}).get("fresh_process") or {}
+    if cli or fp:
+        L.append("## Start-up\n")
+    if cli:
+        L.append(f"`plada inspect` of a {cli['payload_bytes']:,} B payload ({cli['command']}): "
+                 f"cold {cli['cold_s']:.2f} s (empty Numba cache), warm "
+                 f"{_f(cli['warm_median_s'], '.2f')} s (median).\n")
+    if fp:
+        tot = lambda key: sum(sum(v) for v in fp[key]["first_calls_ms"].values())  # noqa: E731
+        L.append(f"First calls of every mode on 600 items in a fresh process: "
+                 f"{tot('cold_cache') / 1e3:.1f} s with an empty Numba cache (compiling), "
+                 f"{tot('warm_cache') / 1e3:.1f} s with the cache it left; `import pladafmt` "
+                 f"{fp['warm_cache']['first_calls_ms'].get('import_pladafmt_ms', 0):.0f} ms. "
+                 "Per kernel: the JSON.\n")
+    with open(path + ".tmp", "w") as f:
         f.write("\n".join(L) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def contender_table(case: dict, order: list) -> str:
+    """The contender table of one case: bytes, bits per item, x bound, x paper, encode and
+    decode time (`*` = best per column)."""
+    res = case["results"]
+    best = {key: min((r[key] for r in res.values() if r.get(key)), default=None)
+            for key in ("bytes", "encode_s", "decode_s")}
+    star = lambda key, v: "*" if v is not None and v == best[key] else ""  # noqa: E731
+    ms = lambda v: v and v * 1e3  # noqa: E731
+    rows = []
+    for name in order:
+        r = res.get(name)
+        if r is None:
+            continue
+        rows.append([
+            name + ("" if r["roundtrip_ok"] else " FAIL"),
+            star("bytes", r["bytes"]) + _fmt_bytes(r["bytes"]),
+            _f(r["bits_per_item"]), _f(r.get("ratio_to_bound")), _f(r.get("ratio_to_paper_best")),
+            star("encode_s", r.get("encode_s")) + _f(ms(r.get("encode_s")), ".2f"),
+            star("decode_s", r.get("decode_s")) + _f(ms(r.get("decode_s")), ".2f"),
+            _f(r.get("decode_speed_vs_zstd_cumsum"), ".3g"), r.get("chosen", "")])
+    k = max(case["k"], 1)
+    rows.append(["bound", _fmt_bytes(int(case["bound_bits"] / 8)), _f(case["bound_bits"] / k),
+                 "1.000", "", "", "", "", ""])
+    return _table(["contender", "bytes", "b/it", "x bound", "x paper", "enc ms", "dec ms",
+                   "dec x", "auto chose"], rows, align=["<"] + [">"] * 7 + ["<"])
 
 
 FIG_WORKLOADS = ("uniform IN-21K C=101 uniform", "clustered-caltech IN-21K C=101",

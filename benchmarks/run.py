@@ -19,8 +19,6 @@ import json
 import os
 import platform
 import re
-import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -77,6 +75,11 @@ def _crc_impl() -> str:
     return f"{IMPLEMENTATION} {_ver(IMPLEMENTATION) or ''}".strip()
 
 
+def _git(*args) -> str:
+    p = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else "unknown"
+
+
 def environment() -> dict:
     import zstandard
     return {
@@ -92,6 +95,9 @@ def environment() -> dict:
         "pyroaring": _ver("pyroaring"),
         "pladafmt": _ver("pladafmt"),
         "crc32": _crc_impl(),
+        # helpers may edit the codec in a working tree: say which code was measured
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "pladafmt_uncommitted": _git("status", "--porcelain", "--", "pladafmt") != "",
         "zstd_level": C.ZSTD_LEVEL,
         "xz_preset": 9,
     }
@@ -123,15 +129,8 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 # ------------------------------------------------------------------------ contenders
-def all_contenders() -> tuple[list, dict]:
-    cons = C.baseline_contenders()
-    excluded = {}
-    ok, why = C.pladafmt_available()
-    if ok:
-        cons = C.pladafmt_contenders() + cons
-    else:
-        excluded["pladafmt (all modes)"] = why
-    return cons, excluded
+def all_contenders() -> list:
+    return C.pladafmt_contenders() + C.baseline_contenders()
 
 
 def jit_warmup(cons) -> dict:
@@ -141,17 +140,14 @@ def jit_warmup(cons) -> dict:
     out = {}
     for c in cons:
         r = {}
-        try:
-            t0 = time.perf_counter(); b = c.encode(idx, lab, w.n, w.classes)
-            r["encode_first_ms"] = (time.perf_counter() - t0) * 1e3
-            t0 = time.perf_counter(); c.encode(idx, lab, w.n, w.classes)
-            r["encode_warm_ms"] = (time.perf_counter() - t0) * 1e3
-            t0 = time.perf_counter(); c.decode(b, w.n, w.classes)
-            r["decode_first_ms"] = (time.perf_counter() - t0) * 1e3
-            t0 = time.perf_counter(); c.decode(b, w.n, w.classes)
-            r["decode_warm_ms"] = (time.perf_counter() - t0) * 1e3
-        except Exception as e:  # noqa: BLE001
-            r["error"] = f"{type(e).__name__}: {e}"
+        t0 = time.perf_counter(); b = c.encode(idx, lab, w.n, w.classes)
+        r["encode_first_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter(); c.encode(idx, lab, w.n, w.classes)
+        r["encode_warm_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter(); c.decode(b, w.n, w.classes)
+        r["decode_first_ms"] = (time.perf_counter() - t0) * 1e3
+        t0 = time.perf_counter(); c.decode(b, w.n, w.classes)
+        r["decode_warm_ms"] = (time.perf_counter() - t0) * 1e3
         out[c.name] = r
     return out
 
@@ -183,9 +179,6 @@ print(json.dumps(res))
 def numba_compile_times() -> dict:
     """First-call times in fresh processes: with an empty Numba cache (compile) and
     again with the cache it left (load).  The difference is the one-off compile cost."""
-    ok, why = C.pladafmt_available()
-    if not ok:
-        return {"skipped": why}
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=ROOT)
@@ -195,8 +188,8 @@ def numba_compile_times() -> dict:
                                capture_output=True, text=True, timeout=600)
             wall = time.perf_counter() - t0
             if p.returncode != 0:
-                out[label] = {"error": p.stderr[-2000:]}
-                continue
+                raise RuntimeError(f"Numba compile-time child ({label}) failed:\n"
+                                   + p.stderr[-2000:])
             out[label] = {"process_wall_ms": wall * 1e3,
                           "first_calls_ms": json.loads(p.stdout.strip().splitlines()[-1])}
     return out
@@ -206,11 +199,15 @@ def numba_compile_times() -> dict:
 SPEED_PAIRS = 300
 
 
-def _speed_workloads() -> list:
-    """The cases of issue #3's speed target (1 % of IN-21K), one per label regime."""
+def speed_workloads() -> list:
+    """The decode-speed targets' cases (issue #15), all at 1 % of IN-21K: uniform labels
+    C = 10, 101, 1000; the three clustered regimes; the reference pipeline's rules on
+    IN-21K-like scores."""
     n = W.N_IN21K
-    return [W.Workload("uniform", "IN-21K", n, 0.01, c, "uniform") for c in (10, 101, 1000)] \
-        + [W.Workload("clustered", "IN-21K", n, 0.01, 101, "block", "caltech")]
+    return ([W.Workload("uniform", "IN-21K", n, 0.01, c, "uniform") for c in (10, 101, 1000)]
+            + [W.Workload("clustered", "IN-21K", n, 0.01, 101, "block", r)
+               for r in ("caltech", "tight", "loose")]
+            + W.in21k_like_workloads(0.01))
 
 
 def _paired(fa, fb, pairs: int):
@@ -230,7 +227,7 @@ def _paired(fa, fb, pairs: int):
     return sorted(ta), sorted(tb), ratios
 
 
-def decode_speed(log, pairs: int = SPEED_PAIRS) -> dict:
+def decode_speed(log, pairs: int = SPEED_PAIRS, workloads=None) -> dict:
     """pladafmt.decode of the `auto` payload against the speed baseline (Zstd decompress +
     cumsum of the paper's Compact Idx), called alternately `pairs` times each after warm-up.
 
@@ -238,41 +235,84 @@ def decode_speed(log, pairs: int = SPEED_PAIRS) -> dict:
     seconds at a time), so medians of separately timed runs can compare one side's fast
     mode with the other's slow one.  Consecutive calls share the machine's momentary speed:
     the median of the per-pair ratios is the robust number; min and median per side are
-    reported as well.  Also with the container held to one thread (two-stream decode off).
-    """
+    reported as well.  Each row also carries the sizes (auto, the paper's best format)."""
     import pladafmt
-    from pladafmt import _codec
     out = {"pairs": pairs, "cases": []}
-    for w in _speed_workloads():
+    for w in workloads or speed_workloads():
         idx, lab = w.generate()
-        auto = pladafmt.encode(idx, lab, pool_size=w.n, classes=w.classes)
+        auto = pladafmt.encode(idx, lab, pool_size=w.n, classes=w.classes,
+                               zstd_level=C.ZSTD_LEVEL)
         paper = C.zc(C.compact_separated(idx, lab, w.n, w.classes))
+        paper_best = min(len(paper), len(C.zc(C.compact_interleaved(idx, lab, w.n, w.classes))),
+                         len(C.zc(C.bitmap_layout(idx, lab, w.n, w.classes))))
         p = pladafmt.decode(auto)
-        assert np.array_equal(p.indices, idx) and np.array_equal(p.labels, lab)
-        row = {"workload": w.name, "k": w.k, "chosen": f"{p.index_mode} | {p.label_mode}",
-               "auto_bytes": len(auto), "paper_bytes": len(paper)}
+        if not (np.array_equal(p.indices, idx) and np.array_equal(p.labels, lab)):
+            raise AssertionError(f"{w.name}: pladafmt auto payload does not round-trip")
+        row = {"workload": w.name, "family": w.family, "k": w.k,
+               "chosen": f"{p.index_mode} | {p.label_mode}", "auto_bytes": len(auto),
+               "paper_bytes": len(paper), "paper_best_bytes": paper_best,
+               "bound_bits": W.bound_bits(w.n, lab)}
+        ours = lambda: pladafmt.decode(auto)  # noqa: E731
         base = lambda: C.baseline_decode(paper, w.n, w.classes)  # noqa: E731
-        for threads in (2, 1):
-            saved = _codec.PARALLEL_MIN_ITEMS
-            if threads == 1:
-                _codec.PARALLEL_MIN_ITEMS = 1 << 62
-            try:
-                ours = lambda: pladafmt.decode(auto)  # noqa: E731
-                ours(), base(), ours(), base()          # warm-up (JIT cache loaded above)
-                ta, tb, ratios = _paired(ours, base, pairs)
-            finally:
-                _codec.PARALLEL_MIN_ITEMS = saved
-            med = lambda xs: xs[len(xs) // 2]  # noqa: E731
-            row[f"threads_{threads}"] = {
-                "pladafmt_min_ms": ta[0] * 1e3, "pladafmt_median_ms": med(ta) * 1e3,
-                "baseline_min_ms": tb[0] * 1e3, "baseline_median_ms": med(tb) * 1e3,
-                "ratio_of_mins": tb[0] / ta[0], "median_pair_ratio": med(ratios),
-                "pair_ratio_p10": ratios[len(ratios) // 10],
-                "pair_ratio_p90": ratios[(9 * len(ratios)) // 10]}
-        t2, t1 = row["threads_2"], row["threads_1"]
-        log(f"  {w.name}: {row['chosen']}: x{t2['median_pair_ratio']:.2f} (pairs, 2 threads), "
-            f"x{t2['ratio_of_mins']:.2f} (mins; {t2['pladafmt_min_ms']:.3f} vs "
-            f"{t2['baseline_min_ms']:.3f} ms); 1 thread x{t1['median_pair_ratio']:.2f}")
+        ours(), base(), ours(), base()          # warm-up
+        ta, tb, ratios = _paired(ours, base, pairs)
+        med = lambda xs: xs[len(xs) // 2]  # noqa: E731
+        row.update({
+            "pladafmt_min_ms": ta[0] * 1e3, "pladafmt_median_ms": med(ta) * 1e3,
+            "baseline_min_ms": tb[0] * 1e3, "baseline_median_ms": med(tb) * 1e3,
+            "ratio_of_mins": tb[0] / ta[0], "median_pair_ratio": med(ratios),
+            "pair_ratio_p10": ratios[len(ratios) // 10],
+            "pair_ratio_p90": ratios[(9 * len(ratios)) // 10]})
+        log(f"  {w.name}: {row['chosen']} {len(auto):,} B: x{row['median_pair_ratio']:.2f} "
+            f"(pairs), x{row['ratio_of_mins']:.2f} (mins; {row['pladafmt_min_ms']:.3f} vs "
+            f"{row['baseline_min_ms']:.3f} ms)")
+        out["cases"].append(row)
+    return out
+
+
+# ----------------------------------------------------------------------- encode speed
+ENCODE_SPEED_RUNS = 3
+
+
+def encode_speed_workloads() -> list:
+    """Issue #15's encode targets: 1.4 M items (10 % of IN-21K) and 7.1 M (50 %)."""
+    n = W.N_IN21K
+    return [W.Workload(fam, "IN-21K", n, p, 101, lab, reg)
+            for p in (0.10, 0.50)
+            for fam, lab, reg in (("uniform", "uniform", ""), ("clustered", "block", "caltech"))]
+
+
+def encode_speed(log, runs: int = ENCODE_SPEED_RUNS, workloads=None) -> dict:
+    """Seconds of `pladafmt.encode` (index_mode = label_mode = "auto", Zstd level 19) per
+    case: median of `runs` calls after one warm-up call (which also checks the round trip)."""
+    import pladafmt
+    out = {"runs": runs, "cases": []}
+    for w in workloads or encode_speed_workloads():
+        try:
+            idx, lab = w.generate()
+        except ValueError as exc:          # the clustered model cannot place this keep rate
+            out["cases"].append({"workload": w.name, "k": w.k, "skipped": str(exc)})
+            log(f"  {w.name}: skipped: {exc}")
+            continue
+        enc = lambda: pladafmt.encode(idx, lab, pool_size=w.n, classes=w.classes,  # noqa: E731
+                                      zstd_level=C.ZSTD_LEVEL)
+        t0 = time.perf_counter()
+        data = enc()
+        first = time.perf_counter() - t0
+        p = pladafmt.decode(data)
+        if not (np.array_equal(p.indices, idx) and np.array_equal(p.labels, lab)):
+            raise AssertionError(f"{w.name}: pladafmt auto payload does not round-trip")
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            enc()
+            times.append(time.perf_counter() - t0)
+        row = {"workload": w.name, "k": w.k, "bytes": len(data),
+               "chosen": f"{p.index_mode} | {p.label_mode}", "first_s": first,
+               "runs_s": times, "median_s": statistics.median(times),
+               "items_per_s": w.k / statistics.median(times)}
+        log(f"  {w.name}: k = {w.k:,}: {row['median_s']:.2f} s "
+            f"({row['items_per_s'] / 1e6:.2f} M items/s), {row['chosen']}")
         out["cases"].append(row)
     return out
 
@@ -289,30 +329,19 @@ def timing_level(w: W.Workload) -> str:
     return "full" if sweep and w.k <= ENCODE_TIMING_MAX_K else "decode"
 
 
-def _stream_body_bytes(data: bytes, kind: str) -> int:
-    """Body length of the payload's index (kind "index") or label stream section."""
-    want = 2 if kind == "index" else 3
-    pos = 88
-    while pos + 12 <= len(data):
-        stype = int.from_bytes(data[pos:pos + 2], "little")
-        length = int.from_bytes(data[pos + 4:pos + 8], "little")
-        if stype == want:
-            return length
-        pos += 12 + length
-    raise ValueError(f"no {kind} stream section")
-
-
-def _auto_pick(streams: dict) -> str | None:
-    """Which variant "auto" keeps, by pladafmt's own rule, from {variant: body bytes}."""
-    from pladafmt._codec import auto_choice
-    from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE, mode_by_name
+def _auto_pick(kind: str, streams: dict) -> str | None:
+    """Which variant "auto" keeps by the spec's rule, from {variant: body bytes}."""
     names = [v for v, b in streams.items() if b is not None]
-    sizes = []
-    for v in names:
-        base = v.split("+")[0]
-        m = mode_by_name(INDEX_MODE_TABLE, base) or mode_by_name(LABEL_MODE_TABLE, base)
-        sizes.append((streams[v], m.id, v.endswith("+zstd"), m.decode_class))
-    return names[auto_choice(sizes)] if names else None
+    modes = pladafmt_names(kind)
+    sizes = [(streams[v], modes.index(v.split("+")[0]), v.endswith("+zstd"),
+              C.decode_class(kind, v.split("+")[0])) for v in names]
+    return names[C.auto_rule(sizes)] if names else None
+
+
+def pladafmt_names(kind: str) -> tuple:
+    """The stream's mode names, in mode id order (ids are 0, 1, ... in SPEC.md)."""
+    import pladafmt
+    return pladafmt.INDEX_MODES if kind == "index" else pladafmt.LABEL_MODES
 
 
 def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
@@ -331,14 +360,11 @@ def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
     payloads = {}
     for c in cons:
         r: dict = {"family": c.family}
-        try:
-            t0 = time.perf_counter()
-            data = c.encode(idx, lab, w.n, w.classes)
-            t_enc1 = r["first_encode_s"] = time.perf_counter() - t0
-        except Exception as e:  # noqa: BLE001
-            r["error"] = f"encode: {type(e).__name__}: {e}"
-            case["results"][c.name] = r
-            continue
+        # No contender may fail: an exception here ends the run (a broken codec must not
+        # come out as a table with a hole in it).
+        t0 = time.perf_counter()
+        data = c.encode(idx, lab, w.n, w.classes)
+        t_enc1 = r["first_encode_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         di, dl = c.decode(data, w.n, w.classes)
         t_dec1 = r["first_decode_s"] = time.perf_counter() - t0
@@ -347,14 +373,13 @@ def run_case(w: W.Workload, cons, *, timed: str, repeats: int, log) -> dict:
         r["bits_per_item"] = 8 * len(data) / max(w.k, 1)
         r["ratio_to_bound"] = 8 * len(data) / bound if bound > 0 else None
         if c.meta and c.meta.get("kind") == "auto":
-            try:
-                import pladafmt
-                p = pladafmt.decode(data)
-                r["chosen"] = f"{p.index_mode} | {p.label_mode}"
-            except Exception:  # noqa: BLE001
-                pass
+            sec = C.stream_sections(data)
+            r["chosen"] = " | ".join(
+                pladafmt_names(kind)[sec[kind][0]] + ("+zstd" if sec[kind][1] else "")
+                for kind in ("index", "label"))
+            r["stream_body_bytes"] = {kind: sec[kind][2] for kind in ("index", "label")}
         if c.meta and c.meta.get("kind") in ("index", "label"):
-            r["stream_bytes"] = _stream_body_bytes(data, c.meta["kind"])
+            r["stream_bytes"] = C.stream_sections(data)[c.meta["kind"]][2]
         del di, dl
         # The verify encode/decode above are the warm-up runs (dropped).
         if r["roundtrip_ok"] and timed == "full":
@@ -426,10 +451,9 @@ def compose_pladafmt(case: dict, cons) -> None:
             # what auto should pick by its rule (a costlier decode, a context-modelled
             # mode or a Zstd wrapper, must save AUTO_MIN_GAIN of its stream), from the
             # streams' own sizes
-            pi = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
-                             if c.meta and c.meta.get("kind") == "index"})
-            pl = _auto_pick({c.meta["mode"]: res[c.name].get("stream_bytes") for c in cons
-                             if c.meta and c.meta.get("kind") == "label"})
+            pi, pl = (_auto_pick(kind, {c.meta["mode"]: res[c.name].get("stream_bytes")
+                                        for c in cons if c.meta and c.meta.get("kind") == kind})
+                      for kind in ("index", "label"))
             if pi and pl:
                 case["pladafmt_auto_rule_pair"] = {"bytes": matrix[pi][pl], "index_mode": pi,
                                                    "label_mode": pl}
@@ -470,7 +494,7 @@ import json, resource, sys, time, tracemalloc
 import numpy as np
 from benchmarks import contenders as C, run as R, workloads as W
 name, path, n, c = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-cons, _ = R.all_contenders()
+cons = R.all_contenders()
 con = next(x for x in cons if x.name == name)
 w = W.Workload("uniform", "60K", W.N_MNIST, 0.01, min(c, 1000), "uniform", seed=5)
 i0, l0 = w.generate()
@@ -501,32 +525,23 @@ def memory_of_decode(case: dict, payloads: dict, log) -> dict:
                                 str(wd["classes"])], cwd=ROOT, capture_output=True, text=True,
                                env=dict(os.environ, PYTHONPATH=ROOT), timeout=600)
             if p.returncode != 0:
-                out["contenders"][name] = {"error": p.stderr[-1500:]}
-            else:
-                out["contenders"][name] = json.loads(p.stdout.strip().splitlines()[-1])
-            r = out["contenders"][name]
-            log(f"    mem {name:34s} " + (f"tracemalloc {r['tracemalloc_peak_bytes'] / 2**20:8.1f} MiB"
-                                          f"  RSS +{r['rss_peak_increase_bytes'] / 2**20:8.1f} MiB"
-                                          if "error" not in r else "ERROR"))
+                raise RuntimeError(f"decode memory of {name} failed:\n{p.stderr[-1500:]}")
+            r = out["contenders"][name] = json.loads(p.stdout.strip().splitlines()[-1])
+            log(f"    mem {name:34s} tracemalloc {r['tracemalloc_peak_bytes'] / 2**20:8.1f} "
+                f"MiB  RSS +{r['rss_peak_increase_bytes'] / 2**20:8.1f} MiB")
     return out
 
 
 # ------------------------------------------------------------------------------ CLI
-def cli_start(payload: bytes | None, runs: int = 5) -> dict:
-    exe = shutil.which("plada", path=os.pathsep.join(
-        [os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
-    ok, why = C.pladafmt_available()
-    if not ok or payload is None:
-        return {"skipped": why or "no pladafmt payload"}
-    try:
-        import pladafmt._cli  # noqa: F401
-    except Exception as e:  # noqa: BLE001
-        return {"skipped": f"pladafmt has no CLI module: {e}"}
-    if exe:
-        cmd, how = [exe], "plada entry point"
-    else:
-        cmd, how = [sys.executable, "-m", "pladafmt._cli"], \
-            "python -m pladafmt._cli (no `plada` entry point installed in this environment)"
+CLI_MODULE = "pladafmt.cli"   # pyproject's `plada` entry point: pladafmt.cli:main
+
+
+def cli_start(payload: bytes, runs: int = 5) -> dict:
+    """`plada inspect` of a payload in fresh processes: what the entry point runs (its
+    script's two lines), from this tree, so the figure is this tree's CLI whatever
+    `plada` is installed."""
+    cmd = [sys.executable, "-c", f"import sys; from {CLI_MODULE} import main; sys.exit(main())"]
+    how = f"python -c 'from {CLI_MODULE} import main; main()' (the `plada` entry point's code)"
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "payload.plada")
         with open(path, "wb") as f:
@@ -539,13 +554,60 @@ def cli_start(payload: bytes | None, runs: int = 5) -> dict:
                                text=True, timeout=300)
             times.append(time.perf_counter() - t0)
             if p.returncode != 0:
-                return {"skipped": f"`{' '.join(cmd)} inspect` failed: {p.stderr[-500:]}"}
+                raise RuntimeError(f"`plada inspect` failed: {p.stderr[-1500:]}")
     return {"command": how, "payload_bytes": len(payload),
             "cold_s": times[0],
             "warm_median_s": statistics.median(times[1:]) if times[1:] else None,
             "warm_runs_s": times[1:],
             "note": "cold = first run with an empty NUMBA_CACHE_DIR (OS file cache already "
                     "warm from earlier runs); warm = median of the next runs"}
+
+
+# ----------------------------------------------------------------- 1.3's auto, for 2.0
+V13_RESULTS = os.path.join(HERE, "results", "2026-11-28-vm.json")   # the last 1.3 full run
+V13_AUDIT = os.path.join(HERE, "results", "mode_audit.json")       # 1.3's auto, IN-21K-like
+
+
+def v13_reference(doc: dict) -> dict:
+    """1.3's `auto` payload size for every workload of this run that a committed 1.3 file
+    measured: the full benchmark run of 1.3 (synthetic and real workloads, by name; the real
+    selections match only if the score files are the same) and the mode audit
+    (IN-21K-like selections; its sizes were checked against 1.3's encode)."""
+    sizes, sources = {}, {}
+    with open(V13_RESULTS) as f:
+        for case in json.load(f)["cases"]:
+            sizes[case["workload"]["name"]] = case["results"]["pladafmt auto"]["bytes"]
+            sources[case["workload"]["name"]] = os.path.basename(V13_RESULTS)
+    with open(V13_AUDIT) as f:
+        for name, case in json.load(f)["cases"].items():
+            if case["family"] == "in21k-like":
+                sizes[name] = case["payload_bytes"]
+                sources[name] = os.path.basename(V13_AUDIT)
+    rows = [(c["workload"]["name"], c["k"], c["results"]["pladafmt auto"]["bytes"])
+            for c in doc["cases"]]
+    rows += [(r["workload"], r["k"], r["auto_bytes"])
+             for r in (doc.get("decode_speed") or {}).get("cases", [])
+             if r["family"] == "in21k-like"]
+    out = {"cases": [{"workload": name, "k": k, "bytes": b, "v13_bytes": sizes[name],
+                      "ratio": b / sizes[name], "source": sources[name]}
+                     for name, k, b in rows if name in sizes],
+           "not_in_v13": [name for name, _, _ in rows if name not in sizes]}
+    return out
+
+
+def quick_speed_workloads():
+    """--quick: one case per family of the decode-speed phase (20 pairs)."""
+    n = W.N_IN21K
+    return [W.Workload("uniform", "IN-21K", n, 0.01, 101, "uniform"),
+            W.Workload("clustered", "IN-21K", n, 0.01, 101, "block", "caltech"),
+            W.in21k_like_workloads(0.01)[0]]
+
+
+def quick_encode_workloads():
+    """--quick: the encode-speed phase on 10 % of IN-1K (one run)."""
+    n = W.N_IN1K
+    return [W.Workload("uniform", "IN-1K", n, 0.10, 101, "uniform"),
+            W.Workload("clustered", "IN-1K", n, 0.10, 101, "block", "caltech")]
 
 
 # --------------------------------------------------------------------------- driver
@@ -631,8 +693,10 @@ def merge(paths: list[str]) -> dict:
         fix_baseline(c)
     if base["mode"] == "full":
         base["missing_cases"] = [n for n in order if n not in seen]
-    for key in ("composition_check", "decode_memory", "cli_inspect", "decode_speed"):
+    for key in ("composition_check", "decode_memory", "cli_inspect", "decode_speed",
+                "encode_speed"):
         base[key] = next((d[key] for d in docs if d.get(key)), docs[0].get(key))
+    base["v13"] = v13_reference(base)
     base["numba"] = next((d["numba"] for d in docs if d["numba"].get("fresh_process")),
                          docs[0]["numba"])
     base["roundtrip_failures"] = [f for d in docs for f in d["roundtrip_failures"]]
@@ -724,11 +788,9 @@ def main(argv=None) -> int:
     env = environment()
     env["loadavg_start"] = os.getloadavg()
     env["date"] = _dt.date.today().isoformat()
-    cons, excluded = all_contenders()
+    cons = all_contenders()
     log(f"pladafmt bench ({'quick' if args.quick else 'full'}) on {env['cpu']} "
         f"[{env['machine']}], {len(cons)} contenders")
-    for k, v in excluded.items():
-        log(f"  excluded: {k}: {v}")
 
     ws = W.quick_matrix() if args.quick else W.full_matrix()
     real, real_reason = W.real_workloads(ROOT)
@@ -757,7 +819,6 @@ def main(argv=None) -> int:
         "environment": env,
         "settings": _settings(repeats),
         "contenders": [{"name": c.name, "family": c.family, "note": c.note} for c in cons],
-        "excluded": excluded,
         "real_workloads": {"count": len(real), "skipped_reason": real_reason or None},
         "numba": {},
         "cases": [],
@@ -765,6 +826,8 @@ def main(argv=None) -> int:
         "decode_memory": {},
         "cli_inspect": {},
         "decode_speed": {},
+        "encode_speed": {},
+        "v13": {},
         "roundtrip_failures": [],
         "phases_s": {},
         "runtime_s": 0.0,
@@ -795,24 +858,33 @@ def main(argv=None) -> int:
         if (w.family == "uniform" and w.pool == "IN-21K" and w.keep == 0.01
                 and w.classes == 101 and "pladafmt auto" in payloads):
             cli_payload = payloads["pladafmt auto"]
-        if cli_payload is None and "pladafmt auto" in payloads and args.quick:
+        if cli_payload is None and args.quick:
             cli_payload = payloads["pladafmt auto"]
         doc["runtime_s"] = time.perf_counter() - t_start
         _dump(doc, js)  # checkpoint: a partial document survives an interrupted run
     phases["cases_s"] = time.perf_counter() - tp
 
     tp = time.perf_counter()
-    if C.pladafmt_available()[0] and extras:
+    if extras:
         doc["composition_check"] = check_composition(
             [W.Workload("uniform", "60K", W.N_MNIST, 0.05, 10, "zipf"),
              W.Workload("clustered", "300K", 300_000, 0.01, 101, "block", "caltech")], log)
     phases["composition_s"] = time.perf_counter() - tp
 
     tp = time.perf_counter()
-    if C.pladafmt_available()[0] and extras and not args.size_only:
+    if extras and not args.size_only:
         log("decode speed at 1 % of IN-21K (paired calls)...")
-        doc["decode_speed"] = decode_speed(log, pairs=20 if args.quick else SPEED_PAIRS)
+        doc["decode_speed"] = (decode_speed(log, 20, quick_speed_workloads()) if args.quick
+                               else decode_speed(log))
     phases["decode_speed_s"] = time.perf_counter() - tp
+
+    tp = time.perf_counter()
+    if extras and not args.size_only:
+        log("encode speed of auto...")
+        doc["encode_speed"] = (encode_speed(log, 1, quick_encode_workloads()) if args.quick
+                               else encode_speed(log))
+    phases["encode_speed_s"] = time.perf_counter() - tp
+    doc["v13"] = v13_reference(doc)
 
     tp = time.perf_counter()
     if largest_payloads and not cases_only:
@@ -826,7 +898,7 @@ def main(argv=None) -> int:
     phases["memory_s"] = time.perf_counter() - tp
 
     tp = time.perf_counter()
-    if (cli_payload is not None or shard_n == 1) and not cases_only:
+    if cli_payload is not None and not cases_only:
         log("CLI start-up...")
         doc["cli_inspect"] = cli_start(cli_payload, runs=0 if args.quick else 5)
         log(f"  {doc['cli_inspect']}")

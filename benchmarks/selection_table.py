@@ -3,14 +3,14 @@
     python -m benchmarks.run --selection keep.npz --pool-size 14197122
     python -m benchmarks.run --selection idx.npy --labels lab.npy --pool-size N [--num-classes C]
 
-The selection is read as `plada encode` reads its inputs (pladafmt._cli's reader): an .npz
+The selection is read as `plada encode` reads its inputs (pladafmt.cli's reader): an .npz
 with arrays `indices` and `labels` (what `reference_pipeline.selection` and
 `plada decode -o OUT.npz` write), a .csv with columns `index` and `label` under a header
 row (what `plada decode -o OUT.csv` writes), or, with --labels FILE, indices and labels in
 two files of any format `plada encode` takes (.npy, .npz, .csv, text).  C is --num-classes,
 else max(label) + 1 (as `plada encode`).  Every contender of the benchmark then runs on
 that selection alone through `benchmarks.run.run_case` (round trip verified first), and the
-table of RESULTS.md's "All contenders" section is printed: bytes, bits per item, x bound,
+contender table of RESULTS.md is printed: bytes, bits per item, x bound,
 x the paper's best format, encode and decode time.
 """
 
@@ -74,7 +74,7 @@ def read_selection(path: str, pool_size: int, labels_path: str | None = None,
                    num_classes: int | None = None):
     """(indices, labels, C) of a selection file, sorted by index and validated as
     `plada encode` validates them."""
-    from pladafmt._cli import UsageError, _check_arrays, _read_int_array
+    from pladafmt.cli import UsageError, _check_arrays, _read_int_array
     idx_names, lab_names = ("indices", "index"), ("labels", "label")
     if pool_size is None:
         raise SelectionError("--selection needs --pool-size N (the pool's item count)")
@@ -115,46 +115,12 @@ def measure(idx, lab, n: int, c: int, *, name: str, source: str, timed: str = "f
             repeats: int = REPEATS, log=lambda *_: None):
     """run_case (benchmarks.run) on one selection with every contender; returns the case."""
     from .run import all_contenders, run_case
-    cons, _ = all_contenders()
+    cons = all_contenders()
     w = Selection("selection", name, n, idx.size / n, c, labels="selection", source=source,
                   arrays=(idx, lab))
     case, _ = run_case(w, cons, timed=timed, repeats=repeats, log=log)
     case["contenders"] = [x.name for x in cons]
     return case
-
-
-def table(case: dict) -> str:
-    """RESULTS.md's "All contenders" rows for one case, plus the bound."""
-    res = case["results"]
-    ok = {n: r for n, r in res.items() if r.get("roundtrip_ok")}
-    best = {key: min((r[key] for r in ok.values() if r.get(key)), default=None)
-            for key in ("bytes", "encode_s", "decode_s")}
-    star = lambda key, v: "*" if v is not None and v == best[key] else ""  # noqa: E731
-    ms = lambda v: v and v * 1e3  # noqa: E731
-    rows = []
-    for name in case["contenders"]:
-        r = res.get(name)
-        if r is None:
-            continue
-        if "bytes" not in r:
-            rows.append([name, r.get("error", "n/a")[:60]] + [""] * 8)
-            continue
-        rows.append([
-            name + ("" if r["roundtrip_ok"] else " FAIL"),
-            star("bytes", r["bytes"]) + report._fmt_bytes(r["bytes"]),
-            report._f(r["bits_per_item"]), report._f(r.get("ratio_to_bound")),
-            report._f(r.get("ratio_to_paper_best")),
-            star("encode_s", r.get("encode_s")) + report._f(ms(r.get("encode_s")), ".2f"),
-            star("decode_s", r.get("decode_s")) + report._f(ms(r.get("decode_s")), ".2f"),
-            report._f(r.get("decode_items_per_s") and r["decode_items_per_s"] / 1e6, ".1f"),
-            report._f(r.get("decode_speed_vs_zstd_cumsum"), ".3g"),
-            r.get("chosen", "")])
-    k = max(case["k"], 1)
-    rows.append(["bound", report._fmt_bytes(int(case["bound_bits"] / 8)),
-                 report._f(case["bound_bits"] / k), "1.000", "", "", "", "", "", ""])
-    return report._table(["contender", "bytes", "b/it", "x bound", "x paper", "enc ms",
-                          "dec ms", "dec Mit/s", "dec x", "auto chose"], rows,
-                         align=["<"] + [">"] * 8 + ["<"])
 
 
 def main(path: str, pool_size: int, *, labels_path=None, num_classes=None,
@@ -170,7 +136,7 @@ def main(path: str, pool_size: int, *, labels_path=None, num_classes=None,
     out(f"selection {case['workload']['source']}: N = {pool_size:,}, k = {k:,} "
         f"({100 * k / pool_size:.3g} % keep), C = {c:,}, H0(labels) = {case['h0_bits']:.3f} "
         f"bits, bound = log2 C(N,k) + k*H0 = {int(case['bound_bits'] / 8):,} B")
-    out(table(case))
+    out(report.contender_table(case, case["contenders"]))
     timing = ("sizes and round trips only (--size-only)" if size_only else
               f"enc/dec ms = median of {repeats} timed run(s) after the verify run (calls "
               "under 2 ms batched); dec x = (Zstd decompress + cumsum of the paper's Compact "

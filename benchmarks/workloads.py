@@ -13,6 +13,9 @@ clustered  a synset-ordered pool of contiguous blocks; a few percent of blocks a
            "low energy" and hold most of the kept items; labels mostly constant within
            a block.  Exact model in :func:`_clustered` and benchmarks/README.md.
 real       selections from the reference pipeline's score files (optional).
+in21k-like the reference pipeline's own selection rules (stratified, lowest-energy,
+           random) at 1 % of synthetic ImageNet-21K-sized scores
+           (reference_pipeline.synth_scores, seed 0): the selections `plada` is for.
 """
 
 from __future__ import annotations
@@ -71,13 +74,13 @@ REGIMES = {
 
 @dataclass(frozen=True)
 class Workload:
-    family: str            # "uniform" | "clustered" | "real"
+    family: str            # "uniform" | "clustered" | "real" | "in21k-like"
     pool: str              # key of POOLS (or a file stem for "real")
     n: int
     keep: float
     classes: int
     labels: str = "uniform"  # "uniform" | "zipf" | "block" (clustered) | "real"
-    regime: str = ""         # clustered regime name
+    regime: str = ""         # clustered regime name; in21k-like: the selection rule
     seed: int = 0
     source: str = ""         # real: path of the score file
     extra: dict = field(default_factory=dict, compare=False, hash=False)
@@ -95,6 +98,8 @@ class Workload:
             return f"uniform {self.pool} C={self.classes} {self.labels}"
         if self.family == "clustered":
             return f"clustered-{self.regime} {self.pool} C={self.classes}"
+        if self.family == "in21k-like":
+            return f"IN-21K-like synth_scores C={self.classes} {self.regime}"
         return f"real {self.pool}"
 
     @property
@@ -115,6 +120,8 @@ class Workload:
             return _clustered(self)
         if self.family == "real":
             return _real(self)
+        if self.family == "in21k-like":
+            return _in21k_like(self)
         raise ValueError(self.family)
 
 
@@ -314,6 +321,25 @@ def _real(w: Workload):
     keep = np.lexsort((np.arange(score.size), score))[:k]
     idx = np.sort(keep).astype(np.int64)
     return idx, label[idx]
+
+
+# ------------------------------------------------------------------- IN-21K-like
+IN21K_LIKE_RULES = ("stratified", "lowest-energy", "random")
+IN21K_LIKE_CLASSES = (101, 1000)
+
+
+def in21k_like_workloads(keep: float = 0.01) -> list[Workload]:
+    """The reference pipeline's selection rules on synthetic IN-21K-sized scores."""
+    return [Workload("in21k-like", "IN-21K", N_IN21K, keep, c, "synth_scores", rule)
+            for c in IN21K_LIKE_CLASSES for rule in IN21K_LIKE_RULES]
+
+
+def _in21k_like(w: Workload):
+    from reference_pipeline.selection import select
+    from reference_pipeline.synth_scores import synth_scores
+    scores = synth_scores(w.n, w.classes, w.seed)
+    idx = np.sort(select(w.regime, scores, w.keep, seed=w.seed)).astype(np.int64)
+    return idx, scores["labels"][idx].astype(np.int64)
 
 
 # ------------------------------------------------------------------------ matrices

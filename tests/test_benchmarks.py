@@ -63,6 +63,44 @@ def test_paper_compact_sizes_match_paper():
     assert len(C.compact_interleaved(idx[:2], lab[:2], 10**6, 101)) == 1 + 2 * 3
 
 
+# The 2.0 contenders: every mode of the two tables, raw and Zstd-wrapped, plus auto.
+V20_CONTENDERS = (["pladafmt auto"]
+                  + [f"pladafmt idx={m}{z}" for m in ("bitmap", "varint", "rice", "ctx-rans")
+                     for z in ("", "+zstd")]
+                  + [f"pladafmt lab={m}{z}" for m in ("packed", "rans", "ctx-rans")
+                     for z in ("", "+zstd")])
+
+
+def test_contenders_are_the_2_0_modes():
+    assert [c.name for c in C.pladafmt_contenders()] == V20_CONTENDERS
+
+
+def test_stream_sections_read_the_2_0_container():
+    import pladafmt
+    idx, lab = W.Workload("uniform", "60K", W.N_MNIST, 0.01, 10, "zipf").generate()
+    for im, lm in (("rice", "rans+zstd"), ("bitmap+zstd", "ctx-rans"), ("auto", "auto")):
+        data = pladafmt.encode(idx, lab, pool_size=W.N_MNIST, classes=10, index_mode=im,
+                               label_mode=lm)
+        sec = C.stream_sections(data)
+        p = pladafmt.decode(data)
+        for kind, mode in (("index", p.index_mode), ("label", p.label_mode)):
+            names = pladafmt.INDEX_MODES if kind == "index" else pladafmt.LABEL_MODES
+            assert names[sec[kind][0]] + ("+zstd" if sec[kind][1] else "") == mode
+        # header (8 + 3 + 5 varints + checksum + CRC) and 2 section headers (3 + varint + 4)
+        assert 8 + 3 + 5 + 8 + 4 + 2 * 8 <= len(data) - sec["index"][2] - sec["label"][2] < 64
+    with pytest.raises(ValueError, match="not a format 2"):
+        C.stream_sections(b"\x89PLD\r\n\x1a\n\x01\x03" + bytes(40))
+
+
+def test_auto_rule():
+    # a costlier decode (class 2, or + 1 for Zstd) must save 0.5 % of the stream
+    assert C.auto_rule([(1000, 0, False, 0), (996, 1, False, 2)]) == 0
+    assert C.auto_rule([(1000, 0, False, 0), (994, 1, False, 2)]) == 1
+    assert C.auto_rule([(1000, 0, False, 0), (996, 0, True, 0)]) == 0
+    assert C.auto_rule([(1000, 0, False, 0), (996, 1, False, 2)], min_gain=0) == 1
+    assert C.auto_rule([(500, 3, False, 0), (500, 1, False, 0)]) == 1    # ties: lower id
+
+
 def test_quick_run(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT, BENCH_QUIET="1")
     p = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
@@ -73,37 +111,46 @@ def test_quick_run(tmp_path):
     with open(files[0]) as f:
         doc = json.load(f)  # well-formed JSON (written with allow_nan=False)
     assert doc["schema"] == "pladafmt-bench/1" and doc["mode"] == "quick"
-    env_keys = {"machine", "python", "numpy", "numba", "zstandard", "zstd_level"}
+    env_keys = {"machine", "python", "numpy", "numba", "zstandard", "zstd_level", "commit"}
     assert env_keys <= set(doc["environment"])
+    assert doc["environment"]["pladafmt"] == "2.0.0"
     assert doc["roundtrip_failures"] == []
-    names = {c["name"] for c in doc["contenders"]}
-    assert {"paper Idx zstd (interleaved)", "paper Bmp zstd", "npz compressed",
-            "roaring zstd", "paper Idx xz-9 (interleaved)"} <= names
+    names = [c["name"] for c in doc["contenders"]]
+    assert names[:len(V20_CONTENDERS)] == V20_CONTENDERS
+    assert {"paper Idx zstd (interleaved)", "paper Idx zstd (separated)", "paper Bmp zstd",
+            "npz compressed", "roaring zstd", "paper Idx xz-9 (interleaved)"} <= set(names)
     for case in doc["cases"]:
         assert case["bound_bits"] > 0
+        assert set(case["results"]) == set(names), case["workload"]["name"]
         for name, r in case["results"].items():
-            if "error" in r:
-                continue
             assert r["roundtrip_ok"] is True, (case["workload"]["name"], name)
             assert r["bytes"] > 0
-    if doc["composition_check"] is not None:
-        assert doc["composition_check"]["mismatches"] == []
-        assert "pladafmt auto" in names
-    for case in doc["cases"]:          # auto follows its rule (AUTO_MIN_GAIN)
-        if "pladafmt_auto_equals_rule_pair" in case:
-            assert case["pladafmt_auto_equals_rule_pair"] is True, case["workload"]["name"]
+        # auto is the pair the spec's rule picks from the single-mode streams
+        assert case["pladafmt_auto_equals_rule_pair"] is True, case["workload"]["name"]
+        auto = case["results"]["pladafmt auto"]
+        assert auto["bytes"] - sum(auto["stream_body_bytes"].values()) < 64
+    comp = doc["composition_check"]
+    assert comp["pairs"] == 2 * 8 * 6 and comp["mismatches"] == []
+    sp = doc["decode_speed"]["cases"]
+    assert [r["family"] for r in sp] == ["uniform", "clustered", "in21k-like"]
+    for r in sp:
+        assert r["k"] == 141_971 and 0 < r["auto_bytes"] < r["paper_bytes"]
+        assert 0 < r["pladafmt_min_ms"] <= r["pladafmt_median_ms"]
+        assert 0 < r["baseline_min_ms"] <= r["baseline_median_ms"]
+        assert 0 < r["pair_ratio_p10"] <= r["median_pair_ratio"] <= r["pair_ratio_p90"]
+    es = doc["encode_speed"]["cases"]
+    assert [r["k"] for r in es] == [128_116] * 2
+    assert all(0 < r["median_s"] and r["items_per_s"] == r["k"] / r["median_s"] for r in es)
+    # 1.3's sizes come from the committed files, by workload name
+    v13 = {r["workload"]: r for r in doc["v13"]["cases"]}
+    assert v13["uniform IN-1K C=101 uniform keep=1%"]["v13_bytes"] == 23_867
+    assert v13["IN-21K-like synth_scores C=101 stratified keep=1%"]["v13_bytes"] == 112_625
     md = (tmp_path / "RESULTS.md").read_text()
-    assert "uniform IN-1K C=101 uniform" in md and "```" in md
-    if "pladafmt auto" in names:            # the paired decode-speed phase ran and rendered
-        sp = doc["decode_speed"]
-        assert [r["k"] for r in sp["cases"]] == [141_971] * 4
-        for r in sp["cases"]:
-            for th in ("threads_1", "threads_2"):
-                t = r[th]
-                assert 0 < t["pladafmt_min_ms"] <= t["pladafmt_median_ms"]
-                assert 0 < t["baseline_min_ms"] <= t["baseline_median_ms"]
-                assert 0 < t["pair_ratio_p10"] <= t["median_pair_ratio"] <= t["pair_ratio_p90"]
-        assert "## Decode speed at 1 % of IN-21K: paired calls" in md
+    for section in ("## Headline", "## Uniform selections", "## Clustered selections",
+                    "## Real selections", "## Small payloads", "## Decode speed at 1 % of "
+                    "IN-21K", "## Encode speed", "## 2.0 against 1.3"):
+        assert section in md
+    assert len(md.splitlines()) <= 400
     png = (tmp_path / "size_vs_keep.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -161,32 +208,75 @@ def test_selection_reads_what_plada_encode_reads(tmp_path):
             S.read_selection(args[0], pool, *args[1:])
 
 
+# ------------------------------------------------ a broken codec fails the benchmark (#16)
+BROKEN = {
+    # the package does not import
+    "import": "raise ImportError('deliberately broken pladafmt')\n",
+    # encode writes the wrong labels: every payload decodes, to the wrong task
+    "encode": ("_encode = encode\n\n\n"
+               "def encode(indices, labels, **kw):\n"
+               "    import numpy\n"
+               "    return _encode(indices, (numpy.asarray(labels) + 1) % kw['classes'], **kw)\n"),
+}
+
+
+@pytest.mark.parametrize("how", [None, *BROKEN])
+def test_broken_codec_fails_the_benchmark(tmp_path, how):
+    """The benchmark on a copy of the package, deliberately broken (or intact, as the
+    control): it must exit non-zero, where it used to leave pladafmt out of the table."""
+    import shutil
+    shutil.copytree(os.path.join(ROOT, "pladafmt"), tmp_path / "pladafmt",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = tmp_path / "pladafmt" / "__init__.py"
+    if how == "import":
+        init.write_text(BROKEN[how] + init.read_text())
+    elif how == "encode":
+        init.write_text(init.read_text() + "\n\n" + BROKEN[how])
+    idx, lab = W.Workload("uniform", "60K", W.N_MNIST, 0.005, 10, "uniform").generate()
+    np.savez(tmp_path / "keep.npz", indices=idx, labels=lab)
+    # cwd = the copy's parent: `python -m` puts it first on sys.path, ahead of ROOT; small
+    # calls then run the kernels' Python (no compile of the copy's kernels)
+    env = dict(os.environ, PYTHONPATH=ROOT, PLADAFMT_JIT_ALWAYS="0")
+    p = subprocess.run([sys.executable, "-m", "benchmarks.run", "--selection", "keep.npz",
+                        "--pool-size", str(W.N_MNIST), "--num-classes", "10", "--size-only"],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    if how is None:
+        assert p.returncode == 0, p.stderr[-3000:]
+        assert "pladafmt auto" in p.stdout and "pladafmt lab=ctx-rans+zstd" in p.stdout
+    else:
+        assert p.returncode != 0, p.stdout[-3000:]
+        assert ("deliberately broken" in p.stderr if how == "import"
+                else "ROUND TRIP FAILURES: pladafmt auto" in p.stdout), (p.stdout + p.stderr)[-3000:]
+
+
 # ------------------------------------------------------------ mode audit (issue #15)
-def test_mode_audit_losses_are_real_encodes(tmp_path):
-    import pladafmt
+def test_mode_audit_renders_the_committed_record(tmp_path):
+    """MODE_AUDIT.md is what its committed JSON renders to (1.3's measurements; 2.0 has no
+    1.3 modes to measure again), the 2.0-set section included."""
     from benchmarks import mode_audit as A
-    cases = {}
-    for name, (idx, lab, n, c) in {
-            "clustered": _small_selection(),
-            "uniform": W.Workload("uniform", "60K", W.N_MNIST, 0.05, 1000, "zipf").generate()
-            + (W.N_MNIST, 1000)}.items():
-        case = A.measure(idx, lab, n, c)          # raises if auto disagrees with encode
-        assert case["checked_against_encode"]
-        case.update(name=name, family=name, keep=0.01)
-        cases[name] = case
-        loss = A.losses(case)
-        for (kind, removed), (lost, then) in loss.items():
-            assert then.split("+")[0] != removed and not (removed == A.ZSTD_ROW
-                                                          and then.endswith("+zstd"))
-            picked = case["auto"][kind]
-            if removed not in (picked.split("+")[0], A.ZSTD_ROW if "+" in picked else None):
-                assert lost == 0 and then == picked
-            modes = dict(case["auto"], **{kind: then})
-            data = pladafmt.encode(idx, lab, pool_size=n, classes=c, zstd_level=19,
-                                   index_mode=modes["index"], label_mode=modes["labels"])
-            assert len(data) == case["payload_bytes"] + lost, (name, kind, removed)
-    md = tmp_path / "audit.md"
-    A.write_markdown({"cases": cases, "environment": A._environment()}, str(md))
-    text = md.read_text()
-    assert "## Index stream" in text and "## Label stream" in text
+    out = tmp_path / "MODE_AUDIT.md"
+    assert A.main(["--md", str(out)]) == 0
+    text = out.read_text()
+    with open(A.MD_PATH) as f:
+        assert text == f.read()
     assert "- index `varint`: **keep**" in text         # one of the paper's own encodings
+    assert "## The 2.0 set" in text
+
+
+def test_mode_audit_rule_and_losses():
+    from benchmarks import mode_audit as A
+    case = {"name": "w", "family": "uniform", "keep": 0.01, "k": 5000, "payload_bytes": 1412,
+            "streams": {"index": {"varint": 500, "rice": 400, "rice+zstd": 410,
+                                  "adaptive": 300, "adaptive+zstd": 310},
+                        "labels": {"packed": 1000, "huffman": 900, "rans": 950,
+                                   "adaptive": 800}}}
+    case["auto"] = {kind: A.choose(kind, case["streams"][kind]) for kind in A.STREAMS}
+    assert case["auto"] == {"index": "adaptive", "labels": "adaptive"}
+    loss = A.losses(case)
+    assert loss["index", "adaptive"] == (100, "rice")          # the next plain one
+    assert loss["index", "rice"] == (0, "adaptive")            # not picked: costs nothing
+    assert loss["labels", "adaptive"] == (100, "huffman")
+    assert A.v20_loss(case) == (100 + 150, {"index": "rice", "labels": "rans"})
+    # within 0.5 %, the cheaper decode wins
+    case["streams"]["index"].update(adaptive=399, **{"adaptive+zstd": 409})
+    assert A.choose("index", case["streams"]["index"]) == "rice"
