@@ -2,14 +2,18 @@
 
 Protocol (also in conformance/README.md). For each vector the runner executes
 
-    CMD... /path/to/vector.bin
+    CMD... /path/to/vector.plada
+    CMD... --pool-digest HEX /path/to/vector.plada     (vectors with local_pool_digest)
+
+The second form gives the decoder the digest of "its local pool" (64 hex digits), which
+it compares with the payload's Pool_Digest (SPEC.md check order, step 7).
 
 - must-decode vectors (`"result": "valid"`): the command exits 0 and prints one JSON object
   on stdout with at least the keys
-      version [major, minor], pool_size, class_count, classes [str], pool_digest (hex or
-      null), indices [int], labels [int]
-  and optionally k, metadata {object} (SPEC.md lets a decoder skip metadata), index_mode,
-  label_mode, all checked when present. This is the output of `plada decode --json`.
+      version [major, minor] ([2, 0] in this suite), pool_size, class_count, classes [str],
+      pool_digest (hex or null), indices [int], labels [int]
+  and optionally k, metadata {object}, index_mode, label_mode, all checked when present.
+  This is the output of `plada decode --json`.
 - must-reject vectors (`"result": "invalid"`): the command exits non-zero and its stderr
   contains the expected error class name (e.g. `ChecksumError`, or one of the entry's
   `alternative_errors`). With strict_errors=False any non-zero exit counts.
@@ -155,8 +159,10 @@ def check_vector(decoder: list[str], vector: dict, vectors_dir: Path, timeout: f
     if hashlib.sha256(data).hexdigest() != vector["sha256"]:
         res.outcome, res.detail = "corrupt", "vector file's SHA-256 differs from the manifest"
         return res
+    digest = vector.get("local_pool_digest")
+    command = decoder + (["--pool-digest", digest] if digest else []) + [str(path)]
     try:
-        proc = subprocess.run(decoder + [str(path)], capture_output=True, timeout=timeout)
+        proc = subprocess.run(command, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         res.outcome, res.detail = "timeout", f"no answer within {timeout:g} s"
         return res
@@ -211,6 +217,7 @@ def in_process_failures(decode, error_type=Exception, manifest_path=None, vector
     For a decoder written in Python (no command line needed): `decode(data)` returns the
     decoded payload as the JSON object the decoder protocol prints, and rejects by raising
     `error_type`, whose class name must be the vector's error or one of its alternatives.
+    For a vector with `local_pool_digest` it is called as `decode(data, pool_digest=bytes)`.
     An "acceptable" vector passes either way, as in check_vector.
     """
     manifest_path = Path(manifest_path) if manifest_path else DEFAULT_MANIFEST
@@ -218,8 +225,9 @@ def in_process_failures(decode, error_type=Exception, manifest_path=None, vector
     failed = []
     for v in load_manifest(manifest_path)["vectors"]:
         data = (vectors_dir / v["file"]).read_bytes()
+        digest = v.get("local_pool_digest")
         try:
-            got = decode(data)
+            got = decode(data, pool_digest=bytes.fromhex(digest)) if digest else decode(data)
         except error_type as exc:
             ok = v["result"] != "valid" and type(exc).__name__ in [v.get("error")] + v.get("alternative_errors", [])
         else:
