@@ -207,12 +207,12 @@ def test_kernel_twin_and_writer_agree_on_every_stream():
 
 def test_twins_reject_like_the_kernels(monkeypatch):
     """Every vector through the container with the twins in place of the kernels: the same
-    values, or the same error class, as with the kernels."""
+    values, or the same error class and message, as with the kernels."""
     def outcome(vector):
         try:
             p = _decode(vector)
         except pladafmt.PladaError as exc:
-            return type(exc).__name__
+            return type(exc).__name__, str(exc)
         return p.indices.tolist(), p.labels.tolist()
 
     kernel = {v["id"]: outcome(v) for v in VECTORS}

@@ -74,19 +74,19 @@ def define(s):
       "UnsupportedVersionError",
       edit_section(base(iz=lambda raw: zstd_frame(raw, dict_id=1)), 2, mode=7))
     n("n_order_bodies_before_streams", "the label body's Zstd Window_Size 16 MiB "
-      "(LimitError)", "the index stream ends inside a gap (TruncatedError)", "LimitError",
+      "(LimitError)", "the index stream ends before its 5th gap (TruncatedError)", "LimitError",
       base(ibody=bytes([2, 0, 0, 4]), lz=lambda raw: zstd_frame(raw, window_log=24)))
     n("n_order_raw_bound_before_streams", "the label body is longer than its raw size "
       "bound (FormatError)", "the index stream ends inside a gap (TruncatedError)",
       "FormatError", W.build(IDX, LAB, 200, 3, ibody=bytes([2, 0, 0, 4, 0x89]),
                              lbody=bytes([0x90, 0x02, 0x00])))
     n("n_order_class_table_body_before_streams", "the class table's Zstd Window_Size "
-      "16 MiB (LimitError)", "the index stream ends inside a gap (TruncatedError)",
+      "16 MiB (LimitError)", "the index stream ends before its 5th gap (TruncatedError)",
       "LimitError", base(cz=lambda raw: zstd_frame(raw, window_log=24),
                          ibody=bytes([2, 0, 0, 4])))
     n("n_order_metadata_body_before_streams", "the metadata's Zstd Frame_Content_Size "
-      "above 1 MiB (FormatError)", "the index stream ends inside a gap (TruncatedError)",
-      "FormatError", base(mz=lambda raw: zstd_frame(raw, fcs=(1 << 20) + 1),
+      "above 1 MiB (FormatError)", "the index stream ends before its 5th gap "
+      "(TruncatedError)", "FormatError", base(mz=lambda raw: zstd_frame(raw, fcs=(1 << 20) + 1),
                           ibody=bytes([2, 0, 0, 4])))
     n("n_order_fcs_bound_before_window", "Frame_Content_Size above the raw size bound "
       "(FormatError)", "Window_Size 16 MiB (LimitError)", "FormatError",

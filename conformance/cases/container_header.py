@@ -34,9 +34,10 @@ def define(s):
     s.y("y_pool_digest", "POOL_DIGEST_PRESENT with a 32-byte Pool_Digest (no local pool "
         "given: nothing to compare)", SPEC, IDX, LAB, 20, 3, digest=digest, flags=["Header"])
     fixed = W.build(list(range(0, 60000, 1000)), [j % 101 for j in range(60)], 60000, 101)
-    hlen = W.sections_at(fixed)[0][0]
-    s.y("y_small_task_overhead", f"N = 60,000, k = 60, C = 101, no digest: a {hlen}-byte "
-        "header and 8-byte section headers", SPEC, list(range(0, 60000, 1000)),
+    secs = W.sections_at(fixed)
+    s.y("y_small_task_overhead", f"N = 60,000, k = 60, C = 101, no digest: a "
+        f"{secs[0][0]}-byte header and section headers of "
+        f"{' and '.join(str(h) for _, h, _ in secs)} bytes", SPEC, list(range(0, 60000, 1000)),
         [j % 101 for j in range(60)], 60000, 101, flags=["Header"])
     ok = base()
     # -- 1. magic (Q6)
