@@ -112,6 +112,22 @@ def test_every_mode_raw_and_zstd_and_every_error_class():
         "UnsupportedVersionError", "LimitError", "PoolMismatchError"}
 
 
+def test_readme_counts_are_the_suite():
+    """conformance/README.md's table: one row per SPEC.md section, counts as in the manifest."""
+    readme = (SUITE / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([^|]+?) \| (\d+) \| (\d+) \| (\d+) \|$", readme, re.M)
+    total = re.search(r"^\| \*\*total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \| "
+                      r"\*\*(\d+)\*\* \|$", readme, re.M)
+    count = {r: sum(v["result"] == r for v in VECTORS) for r in ("valid", "invalid", "acceptable")}
+    assert [int(x) for x in total.groups()] == list(count.values())
+    assert f"{len(VECTORS)} vectors" in readme
+    for r in ("valid", "invalid", "acceptable"):
+        col = ("valid", "invalid", "acceptable").index(r) + 1
+        assert sum(int(row[col]) for row in rows) == count[r]
+    sections = {v["spec"] for v in VECTORS}
+    assert len(rows) == len(sections)
+
+
 def test_spec_worked_example_is_a_vector():
     """The hex dump of SPEC.md 11.1 is y_spec_example, byte for byte."""
     spec = (SUITE.parent / "SPEC.md").read_text(encoding="utf-8")

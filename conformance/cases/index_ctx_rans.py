@@ -68,6 +68,13 @@ def define(s):
     s.y("y_ctx_p10", "context 0's table with P = 10, the limit (the encoder picks P = 2)",
         SPEC, IDX6, LAB6, 32, 3, imode=3, lmode=1, ibody=ctx_rans(IDX6, 32, override={0: p10}),
         flags=["Unusual", "Limits"])
+    s.y("y_ctx_segments_differ", "index stream in 2 segments, label stream in 5: each "
+        "stream's segments are its own", SPEC, BLOCKS, BLAB, 8000, 101, imode=3, lmode=2,
+        ibody=ctx_rans(BLOCKS, 8000, S=2), lbody=ctx_labels(BLAB, 101, BLOCKS, S=5),
+        flags=["Unusual"])
+    s.y("y_ctx_unused_table", "context 15's table is present (P = 0, class 0) though no "
+        "gap uses it", SPEC, IDX6, LAB6, 32, 3, imode=3, lmode=1,
+        ibody=ctx_rans(IDX6, 32, override={15: (0, [0], [1])}), flags=["Unusual"])
     idx, lab = wide(2100)
     s.y("y_ctx_r4_k2100", f"k = 2,100 >= 2048 in one segment: 4 lanes (N = {idx[-1] + 1})",
         SPEC, idx, lab, idx[-1] + 1, 11, imode=3, lmode=2, flags=["Lanes"])
