@@ -1,13 +1,36 @@
 """The encoder's choice of stream mode: the rule `auto_choice`, and the fast search that
-feeds it (SPEC.md "Encoder rules"; deterministic: same input, same bytes).
+feeds it (SPEC.md "Encoder rules"; deterministic: same input and options, same bytes).
 
 Every candidate is a mode of the stream's table, raw or Zstd-wrapped. Raw sizes are
-exact: each mode's own encoder (Numba, nogil) writes the body. Zstd at the requested
-level (19 by default) costs ~1 s per MB, so it is not run on every candidate: each
-raw body is first compressed at ZSTD_ESTIMATE_LEVEL (~300 MB/s), and the requested level
-runs only on the bodies that can still win by that estimate (`_can_win`). The two
-streams are searched on two threads (codec.encode).
+exact: each mode's own encoder (Numba, nogil) writes its body. Zstd at the requested
+level (19 by default) costs ~0.5-1 s per MB, as much as all the mode encoders together at
+1.4 M items, so it runs only on the wrapped bodies that can still change the choice
+(`choose_stream`), judged in two stages from cheap estimates:
+
+A. Zstd level 1 on the whole body (~300 MB/s). Level 19 was never seen to save more than
+   1.13x what level 1 saves (every mode's body on the workloads of
+   /work/brief/h2_encode_speed.py); a body whose size, with ZSTD_SAVING_FACTOR x level
+   1's saving, still cannot change the choice is dropped. This drops every body level 1
+   cannot shrink: the entropy-coded ones (rice, ctx-rans, rans) and incompressible ones.
+B. The level-1 size of the whole body times the ratio level 19 / level 1 on its first
+   ZSTD_SAMPLE_BYTES (exact when the body is no longer than that). Measured against the
+   full level-19 size on those workloads, this estimate is 2.2 % too small to 9 % too
+   large (clustered selections: matches beyond the sample); the body is dropped when its
+   estimate less ZSTD_ESTIMATE_MARGIN (0.2 %, the size tolerance "auto" allows itself)
+   cannot change the choice, else compressed in full. So a body over the sample size may
+   be dropped though it would have won, by at most the estimate's error on it (none of
+   the measured workloads changed), and one the estimate flatters costs time, not bytes.
+"auto" (not "smallest") also never wraps a body over AUTO_ZSTD_MAX_BYTES: Zstd-19 costs
+   5-15 s on such a body (varint at 50 % of IN-21K: 7.1 MB), and on every workload
+   measured the wrapped body of one that large was either larger than the best raw one
+   or under 0.05 % smaller (rice+zstd at 25 % of IN-21K in format 1.3).
+
+A body "cannot change the choice" when `auto_choice` over the exact sizes picks the same
+candidate with the body added at that lower size. The decision uses sizes only, never
+time, so the result is deterministic.
 """
+import zstandard
+
 from .._errors import EncodeError
 from .zstd import zstd_wrap
 
@@ -18,15 +41,12 @@ from .zstd import zstd_wrap
 # modes save 20-25 %.
 AUTO_MIN_GAIN = 0.005
 AUTO_MAX_BODY_BYTES = 64 << 20     # see candidates()
-# The estimate: Zstd at this level first.  Level 19 never saved more than
-# ZSTD_SAVING_FACTOR times what this level saved on any body of the benchmark workloads
-# (measured: see `_can_win`), so a body whose estimate, with its saving multiplied by
-# that factor, is still not below what it must beat, cannot win and is not compressed
-# again.
-ZSTD_ESTIMATE_LEVEL = 1
-ZSTD_SAVING_FACTOR = 2.0
-ZSTD_SAVING_SLACK = 16             # bytes: frame headers differ by a few bytes between levels
-MAX_DECODE_COST = 3                # context class (2) + Zstd (1)
+ZSTD_ESTIMATE_LEVEL = 1            # stage A; a requested level <= this is run directly
+ZSTD_SAVING_FACTOR = 1.5           # stage A: observed <= 1.13
+ZSTD_SAVING_SLACK = 16             # bytes: frame headers differ by a few bytes
+ZSTD_SAMPLE_BYTES = 1 << 17        # stage B
+ZSTD_ESTIMATE_MARGIN = 0.002       # stage B
+AUTO_ZSTD_MAX_BYTES = 2 << 20      # "auto" wraps no larger raw body
 
 
 def auto_choice(sizes, min_gain=AUTO_MIN_GAIN):
@@ -60,7 +80,7 @@ def candidates(table, spec, kind, size):
     if not isinstance(spec, str):
         raise EncodeError(f"{kind}_mode: expected a mode name, got {spec!r}")
     base, _, suffix = spec.partition("+")
-    mode = next((m for m in table.values() if m.name == base), None)
+    mode = {m.name: m for m in table.values()}.get(base)
     if mode is None or suffix not in ("", "zstd"):
         names = ", ".join(m.name for m in table.values())
         raise EncodeError(f"{kind}_mode: expected 'auto', 'smallest' or one of {names} "
@@ -68,12 +88,23 @@ def candidates(table, spec, kind, size):
     return [(mode, suffix == "zstd")]
 
 
-def _can_win(estimate, raw_len, threshold):
-    """Can the body at the requested level be below `threshold`, given its size `estimate`
-    at ZSTD_ESTIMATE_LEVEL?  Assumes the requested level saves at most ZSTD_SAVING_FACTOR
-    times the estimate's saving (plus a few bytes of frame header)."""
-    saving = max(raw_len - estimate, 0)
-    return raw_len - ZSTD_SAVING_FACTOR * saving - ZSTD_SAVING_SLACK < threshold
+def _zstd_size(raw, level):
+    # a new compressor per call: python-zstandard compressors are not thread-safe
+    return len(zstandard.ZstdCompressor(level=level, write_content_size=True,
+                                        write_checksum=False).compress(raw))
+
+
+def _lower_bounds(raw, level):
+    """Stage A and stage B lower bounds of the wrapped body's size at `level` (lazily:
+    the second costs a level-`level` run on the sample)."""
+    z1 = _zstd_size(raw, ZSTD_ESTIMATE_LEVEL)
+    yield len(raw) - ZSTD_SAVING_FACTOR * max(len(raw) - z1, 0) - ZSTD_SAVING_SLACK
+    sample = raw[:ZSTD_SAMPLE_BYTES]
+    if len(sample) == len(raw):
+        yield None                  # small enough to compress in full
+        return
+    ratio = _zstd_size(sample, level) / _zstd_size(sample, ZSTD_ESTIMATE_LEVEL)
+    yield z1 * ratio * (1 - ZSTD_ESTIMATE_MARGIN)
 
 
 def choose_stream(cands, values, size, zstd_level, indices=None, strict=False):
@@ -87,24 +118,28 @@ def choose_stream(cands, values, size, zstd_level, indices=None, strict=False):
         if mode.id not in raws:
             ctx = (indices,) if mode.needs_indices else ()
             raws[mode.id] = mode.encode(values, size, *ctx)
-    bodies = [(m, z, None if z else raws[m.id]) for m, z in cands]
-    exact = [len(b) for _, _, b in bodies if b is not None]
-    if exact and zstd_level > ZSTD_ESTIMATE_LEVEL:
-        # A wrapped body beats its own raw body only if (1 - min_gain) smaller, and it can
-        # change the pick only if it is within (1 - min_gain)^-3 of the smallest exact
-        # size (auto_choice moves at most three cost classes down).
-        reach = min(exact) / (1 - min_gain) ** MAX_DECODE_COST
-        kept = []
-        for m, z, b in bodies:
-            if z:
-                raw = raws[m.id]
-                threshold = min((1 - min_gain) * len(raw), reach)
-                if not _can_win(len(zstd_wrap(raw, ZSTD_ESTIMATE_LEVEL)), len(raw), threshold):
-                    continue
-                b = zstd_wrap(raw, zstd_level)
-            kept.append((m, z, b))
-        bodies = kept
-    else:
-        bodies = [(m, z, zstd_wrap(raws[m.id], zstd_level) if z else b) for m, z, b in bodies]
-    sizes = [(len(b), m.id, z, m.decode_class) for m, z, b in bodies]
+    exact = [(m, False, raws[m.id]) for m, z in cands if not z]
+    wrapped = [m for m, z in cands if z and (strict or len(cands) == 1
+                                             or len(raws[m.id]) <= AUTO_ZSTD_MAX_BYTES)]
+    if not exact or zstd_level <= ZSTD_ESTIMATE_LEVEL:
+        exact += [(m, True, zstd_wrap(raws[m.id], zstd_level)) for m in wrapped]
+        wrapped = []
+
+    def key(m, z, nbytes):
+        return (nbytes, m.id, z, m.decode_class)
+
+    def pick(extra=()):
+        sizes = [key(m, z, len(b)) for m, z, b in exact] + list(extra)
+        return sizes[auto_choice(sizes, min_gain)][1:3]
+    chosen = pick()
+    kept = []
+    for m in wrapped:               # judged against the exact sizes alone: deterministic
+        for bound in _lower_bounds(raws[m.id], zstd_level):
+            if bound is None or pick([key(m, True, max(int(bound), 0))]) != chosen:
+                continue            # it may change the choice: the next stage, or in full
+            break                   # it cannot: dropped
+        else:
+            kept.append((m, True, zstd_wrap(raws[m.id], zstd_level)))
+    bodies = exact + kept
+    sizes = [key(m, z, len(b)) for m, z, b in bodies]
     return bodies[auto_choice(sizes, min_gain)]
