@@ -6,9 +6,9 @@ _container (the format: header, sections, Zstd, budget, encode/decode, "auto"),
 _modes (the stream modes, one module each, and their two tables), _coders (the shared
 primitives the modes are built from).
 """
-from ._constants import FORMAT_MAJOR as FORMAT_MAJOR
-from ._constants import FORMAT_MINOR as FORMAT_MINOR
-from ._constants import MAGIC as MAGIC
+from ._container import FORMAT_MAJOR as FORMAT_MAJOR
+from ._container import FORMAT_MINOR as FORMAT_MINOR
+from ._container import MAGIC as MAGIC
 from ._container import Payload as Payload
 from ._container import content_checksum as content_checksum
 from ._container import decode as decode
