@@ -105,8 +105,9 @@ class Parsed:
         return next(s for s in self.sections if s.section_type == section_type)
 
 
-def parse(data: bytes) -> Parsed:
-    """A valid payload's fields (asserts on what it cannot read)."""
+def parse_head(data: bytes) -> tuple[Head, int]:
+    """The header's fields and the offset after Header_CRC32 (asserts on what it cannot
+    read)."""
     assert data[:8] == MAGIC
     major, minor, flags = data[8:11]
     pos, vals = 11, []
@@ -117,8 +118,13 @@ def parse(data: bytes) -> Parsed:
     if flags & 1:
         digest, pos = data[pos:pos + 32], pos + 32
     checksum, pos = data[pos:pos + 8], pos + 8 + 4
-    head = Head(vals[1], vals[2], vals[3], vals[4], checksum, digest, major, minor, flags,
-                vals[0])
+    return Head(vals[1], vals[2], vals[3], vals[4], checksum, digest, major, minor, flags,
+                vals[0]), pos
+
+
+def parse(data: bytes) -> Parsed:
+    """A valid payload's fields (asserts on what it cannot read)."""
+    head, pos = parse_head(data)
     secs = []
     for _ in range(head.section_count):
         t, m, f = data[pos:pos + 3]

@@ -22,7 +22,7 @@ class Budget:
     def spend(self, nbytes, what):
         if nbytes > self.left:
             raise LimitError(f"{what}: needs {nbytes} bytes, expected <= the remaining "
-                             f"decoded-memory budget {self.left}")
+                             f"max_decoded_bytes budget {self.left}")
         self.left -= nbytes
 
     def spend_items(self, item_count):
