@@ -7,10 +7,11 @@ Three things live here:
 
 * seed payloads: small valid payloads for every index mode x label mode, with and
   without the ``+zstd`` wrapper, plus the conformance vectors when they exist;
-* a container walker (88-byte header with Header_CRC32 at 84, then sections of
-  type u16, mode u8, flags u8, length u32, CRC-32 over the first 8 header bytes and
-  the body), so that mutations can be structural (edit a length field, reorder
-  sections, edit a Zstd frame) and can re-seal the CRCs to reach the stream decoders;
+* a container walker (the 2.0 layout of tests/payloads.py: a header of varints ending in
+  Header_CRC32, then sections of u8 type, mode, flags, a varint length and a CRC-32 of
+  the section header's bytes and the body), so that mutations can be structural (edit a
+  length field, reorder sections, edit a Zstd frame) and can re-seal the CRCs to reach
+  the stream decoders;
 * the oracle: only ``PladaError`` may escape ``decode``, and a payload that decodes
   must decode to what was encoded (the content checksum makes any other answer a bug).
 """
@@ -20,8 +21,9 @@ from __future__ import annotations
 import os
 import pathlib
 import struct
+import sys
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -164,9 +166,9 @@ OPEN_BUGS: dict[str, str] = {}      # all found so far are fixed (BUG-6/7 in 68b
 
 
 def regression_payloads(include_open: bool = True) -> dict[str, bytes]:
-    """Inputs that once broke the decoder (issue 6 findings), built with the current
-    encoder so they track format changes. Each must be rejected (with the small budget
-    the tests use); they also seed the atheris corpus."""
+    """Inputs that once broke the decoder (issue 6 findings, issue 15's accepted Zstd
+    frames), built with the current encoder so they track format changes. Each must be
+    rejected (with the small budget the tests use); they also seed the atheris corpus."""
     out = {}
     # BUG-1: Class_Count 2^20, no class table, k = 0: 2^20 default names were built
     # outside the budget.
@@ -176,27 +178,23 @@ def regression_payloads(include_open: bool = True) -> dict[str, bytes]:
     base = pladafmt.encode(np.array([1, 5, 9]), np.array([0, 1, 1]), pool_size=2 ** 40,
                            classes=2, index_mode="varint+zstd", label_mode="packed")
     out["bug4_zstd_window_2tb"] = _with_section(
-        base, 0x0002, zstd_frame(3, b"\1\1\1", window_log=41))
+        base, INDEX, zstd_frame(3, b"\1\1\1", window_log=41))
     # the FORMAT-NOTES 5.1 bomb: 18-byte frame declaring 1 TB
-    out["zstd_fcs_1tb"] = _with_section(base, 0x0002, zstd_frame(10 ** 12, b"\0"))
-    # BUG-6: rice fast path (_decode_fast/_peek64) reads words[wi + 1] past the padded
-    # word buffer: an empty rice body with k > 0 -> IndexError under NUMBA_BOUNDSCHECK=1,
-    # an 8-byte heap over-read without it
+    out["zstd_fcs_1tb"] = _with_section(base, INDEX, zstd_frame(10 ** 12, b"\0"))
+    # BUG-6: rice fast path read past the padded word buffer on an empty rice body, k > 0
     rice = pladafmt.encode(np.array([1, 5, 9]), np.array([0, 1, 1]), pool_size=40, classes=2,
                            index_mode="rice", label_mode="packed")
-    out["bug6_rice_empty_body"] = _with_section(rice, 0x0002, b"")
-    # BUG-7: runs kernel, a run ending at N-1 with items left: the next gap is read with
-    # limit pool_size - nxt = -1, which read_varint casts to 2^64-1 -> index 41 >= N = 40
-    # is returned (Content_Checksum recomputed over [39, 41], as any encoder can).
-    runs = pladafmt.encode(np.array([38, 39]), np.array([0, 1]), pool_size=40, classes=2,
-                           index_mode="runs", label_mode="packed")
-    b = bytearray(runs)
-    b[76:84] = pladafmt.content_checksum(np.array([39, 41]), np.array([0, 1]))
-    out["bug7_runs_index_past_pool"] = _with_section(reseal(bytes(b)), 0x0002,
-                                                     bytes([39, 0, 0, 0]))
+    out["bug6_rice_empty_body"] = _with_section(rice, INDEX, b"")
     # BUG-5: metadata number 1e999 overflowed to inf and was accepted
     meta = pladafmt.encode([1], [0], pool_size=4, classes=2, metadata={"a": 1})
-    out["bug5_metadata_float_overflow"] = _with_section(meta, 0x8001, b'{"a":1e999}', flags=0)
+    out["bug5_metadata_float_overflow"] = _with_section(meta, METADATA, b'{"a":1e999}', flags=0)
+    # issue 15: damaged Zstd frames declaring empty content on a k = 0 stream were
+    # accepted without being decompressed (a dictionary id, a corrupt block)
+    empty = pladafmt.encode([], [], pool_size=10, classes=2, index_mode="rice")
+    out["i15_empty_frame_dictionary_id"] = _with_section(
+        empty, INDEX, zstd_frame(0, b"", dict_id=5), flags=1)
+    out["i15_empty_frame_corrupt_block"] = _with_section(
+        empty, INDEX, zstd_frame(0, b"", block="reserved"), flags=1)
     if not include_open:
         out = {k: v for k, v in out.items() if k not in OPEN_BUGS}
     return out
@@ -229,22 +227,11 @@ def write_corpus(dest: pathlib.Path) -> int:
 
 # --------------------------------------------------------------------------- container
 
-SEC_HDR = struct.Struct("<HBBII")  # Section_Type, Section_Mode, Section_Flags, Section_Length, Section_CRC32
-HEADER_SIZE = 88                   # SPEC.md "Header" (checked against pladafmt in test_hostile)
-HEADER_CRC_AT = 84                 # Header_CRC32 = CRC-32 of bytes [0, 84)
-# Header fields (offset, width) by SPEC.md name, struct "<8sBBBBIIQQII32s8sI".
-HEADER_FIELDS = {
-    "Version_Major": (8, 1), "Version_Minor": (9, 1), "Header_Flags": (10, 1),
-    "Reserved": (11, 1), "Required_Features": (12, 4), "Optional_Features": (16, 4),
-    "Pool_Size": (20, 8), "Item_Count": (28, 8), "Class_Count": (36, 4),
-    "Section_Count": (40, 4), "Pool_Digest": (44, 32), "Content_Checksum": (76, 8),
-}
-SECTION_COUNT_AT = HEADER_FIELDS["Section_Count"][0]
+# The 2.0 layout lives in tests/payloads.py (written from the spec, not from pladafmt).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import payloads  # noqa: E402
 
-
-def section_crc(head8: bytes, body: bytes) -> int:
-    """Section_CRC32: CRC-32 over the first 8 bytes of the section header, then the body."""
-    return zlib.crc32(body, zlib.crc32(head8))
+INDEX, LABEL, METADATA = payloads.INDEX_STREAM, payloads.LABEL_STREAM, payloads.METADATA
 
 
 @dataclass
@@ -269,35 +256,38 @@ class Section:
 @dataclass
 class Layout:
     """Where things are in one payload (found by walking its section lengths)."""
-    header_len: int
-    header_crc_at: int | None       # offset of the u32 header CRC (covers data[:at])
+    header_len: int                 # the header's bytes, Header_CRC32 included
+    header_crc_at: int              # offset of Header_CRC32 (covers data[:at])
     sections: list[Section]
 
 
 def _walk(data: bytes, start: int, check_crc: bool) -> list[Section] | None:
     secs, p = [], start
     while p < len(data):
-        if p + SEC_HDR.size > len(data) or len(secs) > 4096:
+        r = payloads.read_varint(data, p + 3) if len(secs) <= 4096 else None
+        if r is None:
             return None
-        t, m, f, ln, crc = SEC_HDR.unpack_from(data, p)
-        b = p + SEC_HDR.size
-        if b + ln > len(data):
+        length, crc_at = r
+        b = crc_at + 4
+        if b + length > len(data):
             return None
-        if check_crc and section_crc(data[p:p + 8], data[b:b + ln]) != crc:
+        crc = struct.unpack_from("<I", data, crc_at)[0]
+        if check_crc and zlib.crc32(data[b:b + length], zlib.crc32(data[p:crc_at])) != crc:
             return None
-        secs.append(Section(p, t, m, f, ln, crc, b))
-        p = b + ln
+        secs.append(Section(p, data[p], data[p + 1], data[p + 2], length, crc, b))
+        p = b + length
     return secs
 
 
 def find_layout(data: bytes, check_crc: bool = False) -> Layout | None:
     """Header + the chain of sections that runs exactly to the end of ``data``."""
-    if len(data) < HEADER_SIZE:
+    end = payloads.header_end(data)
+    if end is None:
         return None
-    secs = _walk(data, HEADER_SIZE, check_crc)
+    secs = _walk(data, end, check_crc)
     if secs is None:
         return None
-    return Layout(HEADER_SIZE, HEADER_CRC_AT, secs)
+    return Layout(end, end - 4, secs)
 
 
 def reseal(data: bytes | bytearray, layout: Layout | None = None) -> bytes:
@@ -308,38 +298,21 @@ def reseal(data: bytes | bytearray, layout: Layout | None = None) -> bytes:
     end). This is what anyone can do -- CRC-32 is not a MAC -- so the decoder's behaviour
     behind the CRCs must be safe too; it is also how a fuzzer gets past them.
     """
-    buf = bytearray(data)
-    if len(buf) < HEADER_SIZE:
-        return bytes(buf)
-    struct.pack_into("<I", buf, HEADER_CRC_AT, zlib.crc32(bytes(buf[:HEADER_CRC_AT])))
-    p = HEADER_SIZE
-    for _ in range(4096):
-        if p + SEC_HDR.size > len(buf):
-            break
-        ln = struct.unpack_from("<I", buf, p + 4)[0]
-        b = p + SEC_HDR.size
-        if b + ln > len(buf):
-            break
-        struct.pack_into("<I", buf, p + 8, section_crc(bytes(buf[p:p + 8]), bytes(buf[b:b + ln])))
-        p = b + ln
-    return bytes(buf)
+    return payloads.reseal(bytes(data))
 
 
 def rebuild(header: bytes, sections: list[tuple[int, int, int, bytes]],
             fix_count: bool = True) -> bytes:
     """Assemble header + sections (type, mode, flags, body) with fresh section CRCs.
 
-    ``fix_count`` rewrites Section_Count and Header_CRC32 to match (a deliberate edit);
-    otherwise the header is kept byte for byte.
+    ``fix_count`` rewrites Section_Count and Header_CRC32 to match (a deliberate edit,
+    when the header can be read); otherwise the header is kept byte for byte.
     """
-    out = bytearray(header)
-    if fix_count and len(out) >= HEADER_SIZE:
-        struct.pack_into("<I", out, SECTION_COUNT_AT, len(sections))
-        struct.pack_into("<I", out, HEADER_CRC_AT, zlib.crc32(bytes(out[:HEADER_CRC_AT])))
-    for t, m, f, body in sections:
-        head8 = struct.pack("<HBBI", t, m, f, len(body))
-        out += head8 + struct.pack("<I", section_crc(head8, body)) + body
-    return bytes(out)
+    out = bytes(header)
+    if fix_count and payloads.header_end(out) == len(out):
+        head, _ = payloads.parse_head(out)
+        out = replace(head, section_count=len(sections)).bytes()
+    return out + b"".join(payloads.Sec(t, m, f, body).bytes() for t, m, f, body in sections)
 
 
 def split(data: bytes, layout: Layout):
@@ -350,54 +323,8 @@ def split(data: bytes, layout: Layout):
 
 # --------------------------------------------------------------------------- zstd frames
 
-def zstd_frame(content_size: int | None, payload: bytes = b"\0", *, window_log: int = 20,
-               single_segment: bool = False, checksum: bool = False,
-               block: str = "raw") -> bytes:
-    """Hand-build one Zstd frame (RFC 8878 s3.1.1) that *declares* ``content_size``.
-
-    The real content is ``payload`` in one raw (or RLE) block; the declaration is a lie
-    when the two differ, which is the point: python-zstandard allocates what the frame
-    header declares.
-    """
-    fhd = 0
-    fcs = b""
-    if content_size is not None:
-        if single_segment and content_size < 256:
-            fcs = struct.pack("<B", content_size)
-        elif 256 <= content_size < 65536 + 256:
-            fhd |= 1 << 6
-            fcs = struct.pack("<H", content_size - 256)
-        elif content_size < 1 << 32:
-            fhd |= 2 << 6
-            fcs = struct.pack("<I", content_size)
-        else:
-            fhd |= 3 << 6
-            fcs = struct.pack("<Q", content_size)
-        if single_segment and content_size < 256 and fhd >> 6 != 0:
-            pass
-    if single_segment:
-        fhd |= 1 << 5
-        wd = b""
-    else:
-        wd = bytes([(window_log - 10) << 3])
-    if checksum:
-        fhd |= 1 << 2
-    if block == "raw":
-        bh = (len(payload) << 3) | (0 << 1) | 1
-        blk = bh.to_bytes(3, "little") + payload
-    elif block == "rle":
-        # one RLE block regenerating len(payload) copies of payload[0]
-        bh = (len(payload) << 3) | (1 << 1) | 1
-        blk = bh.to_bytes(3, "little") + payload[:1]
-    else:
-        raise ValueError(block)
-    tail = b"\0\0\0\0" if checksum else b""
-    return ZSTD_MAGIC + bytes([fhd]) + wd + fcs + blk + tail
-
-
-def zstd_compress(raw: bytes, level: int = 3) -> bytes:
-    import zstandard
-    return zstandard.ZstdCompressor(level=level, write_content_size=True).compress(raw)
+zstd_frame = payloads.zstd_frame         # one hand-built frame declaring any size
+zstd_compress = payloads.zstd_compress   # a real frame (content size written)
 
 
 def zstd_decompress(frame: bytes, limit: int = 1 << 24) -> bytes | None:
