@@ -96,3 +96,14 @@ def define(s):
     s.n("n_section_count_1", "Section_Count 1 and only the index stream", SPEC,
         "section-count-low", "FormatError",
         W.build([], [], 20, 3, hdr={"sections": 1}, order=[0]))
+    # -- 13. Content_Checksum (3.7 Canonical content)
+    content = "3.7 Canonical content"
+    s.n("n_content_checksum_labels", "Content_Checksum's labels part is that of labels 0 0 2 "
+        "1 2 (two swapped); the indices part is right", content, "content-checksum",
+        "ChecksumError", base(checksum=W.content_checksum(IDX, [0, 0, 2, 1, 2])))
+    s.n("n_content_checksum_indices", "Content_Checksum's indices part is that of indices 2 "
+        "3 4 10 19; the labels part is right", content, "content-checksum", "ChecksumError",
+        base(checksum=W.content_checksum([2, 3, 4, 10, 19], LAB)))
+    s.n("n_content_checksum_k0_nonzero", "k = 0 with Content_Checksum 01 00 00 00 00 00 00 "
+        "00 (the CRC-32 of no bytes is 0)", content, "content-checksum", "ChecksumError",
+        W.build([], [], 20, 3, checksum=b"\x01" + bytes(7)))
