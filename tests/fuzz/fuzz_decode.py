@@ -67,8 +67,9 @@ def _kernel_modules() -> list[str]:
     if os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return []
     pkg = HERE.parents[1] / "pladafmt"
-    return ["pladafmt." + f.stem for f in sorted(pkg.glob("*.py"))
-            if "njit" in f.read_text(encoding="utf-8")]
+    return [".".join(("pladafmt",) + f.relative_to(pkg).with_suffix("").parts)
+            for f in sorted(pkg.rglob("*.py"))
+            if "__pycache__" not in f.parts and "njit" in f.read_text(encoding="utf-8")]
 
 
 if atheris is not None:
@@ -101,16 +102,17 @@ def _stream_pass(data: bytes) -> None:
     whatever the input; small inputs are also checked against the readable twin.
     """
     import numpy as np
-    from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE
+    from pladafmt._modes import INDEX_MODES, LABEL_MODES
     lay = fuzzlib.find_layout(data)
     if lay is None or data[:8] != pladafmt.MAGIC:
         return
-    n, k, c = struct.unpack_from("<QQI", data, 20)
+    head, _ = fuzzlib.payloads.parse_head(data)
+    n, k, c = head.pool_size, head.item_count, head.class_count
     if not (1 <= n <= 1 << 48 and 1 <= c <= 1 << 20):
         return
     k = min(k, n, 1 << 16)                          # keep the fuzzer's allocations small
     for sec in lay.sections:
-        table = {0x0002: INDEX_MODE_TABLE, 0x0003: LABEL_MODE_TABLE}.get(sec.type)
+        table = {fuzzlib.INDEX: INDEX_MODES, fuzzlib.LABEL: LABEL_MODES}.get(sec.type)
         mode = table.get(sec.mode) if table else None
         if mode is None:
             continue
@@ -118,8 +120,8 @@ def _stream_pass(data: bytes) -> None:
         raw = fuzzlib.zstd_decompress(body, 1 << 20) if sec.zstd else body
         if raw is None:
             continue
-        size = n if sec.type == 0x0002 else c
-        if mode.name == "bitmap" and size > 1 << 23:
+        size = n if sec.type == fuzzlib.INDEX else c
+        if mode.raw_size_bound(size, 1) > 1 << 20:     # a bitmap of a huge pool
             continue
         ctx = (fuzzlib.gap_context(k),) if mode.needs_indices else ()
         try:
@@ -131,11 +133,11 @@ def _stream_pass(data: bytes) -> None:
             ok = got.dtype == np.int64 and got.shape == (k,)
             if ok and k:
                 ok = (got[0] >= 0 and got[-1] < size and bool(np.all(np.diff(got) > 0))
-                      if sec.type == 0x0002 else got.min() >= 0 and got.max() < size)
+                      if sec.type == fuzzlib.INDEX else got.min() >= 0 and got.max() < size)
             if not ok:
                 raise fuzzlib.OracleFailure(f"{mode.name}: invalid output {got[:8]} for "
                                             f"size {size}, k {k}, raw {bytes(raw[:32]).hex()}")
-        if len(raw) <= 64 and k <= 64 and len(raw) <= mode.bound(size, k):
+        if len(raw) <= 64 and k <= 64 and len(raw) <= mode.raw_size_bound(size, k):
             try:
                 twin = list(mode.decode_twin(bytes(raw), size, k, *ctx))
             except (ValueError, EOFError):

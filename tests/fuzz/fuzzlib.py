@@ -309,7 +309,7 @@ def rebuild(header: bytes, sections: list[tuple[int, int, int, bytes]],
     when the header can be read); otherwise the header is kept byte for byte.
     """
     out = bytes(header)
-    if fix_count and payloads.header_end(out) == len(out):
+    if fix_count and out[:8] == payloads.MAGIC and payloads.header_end(out) == len(out):
         head, _ = payloads.parse_head(out)
         out = replace(head, section_count=len(sections)).bytes()
     return out + b"".join(payloads.Sec(t, m, f, body).bytes() for t, m, f, body in sections)

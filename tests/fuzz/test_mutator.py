@@ -28,6 +28,7 @@ import pathlib
 import struct
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -94,16 +95,20 @@ def m_append(data, lay, p):
     return data + p["blob"]
 
 
+HEADER_FIELDS = ["version_major", "version_minor", "header_flags", "required_features",
+                 "pool_size", "item_count", "class_count", "section_count"]
+
+
 def m_header_field(data, lay, p):
-    """Write an interesting value into an aligned header word (counts, sizes, flags)."""
-    hl = lay.header_len if lay else 88
-    w = p["width"]
-    slots = [o for o in range(8, hl - w + 1) if o % w == 0] or [8]
-    off = slots[_pos(p["frac"], len(slots))]
-    b = bytearray(data)
-    if off + w <= len(b):
-        b[off:off + w] = (p["value"] % (1 << (8 * w))).to_bytes(w, "little")
-    return bytes(b)
+    """Set one header field to an interesting value (a varint field is re-encoded, so the
+    header's length may change), Header_CRC32 kept (a reseal may fix it)."""
+    if not lay or data[:8] != fuzzlib.payloads.MAGIC:
+        return data
+    head, end = fuzzlib.payloads.parse_head(data)
+    name = HEADER_FIELDS[_pos(p["frac"], len(HEADER_FIELDS))]
+    limit = 1 << 8 if name in ("version_major", "version_minor", "header_flags") else 1 << 63
+    head = replace(head, **{name: p["value"] % limit})
+    return head.body() + data[end - 4:end] + data[end:]
 
 
 def m_section_field(data, lay, p):
@@ -113,17 +118,12 @@ def m_section_field(data, lay, p):
     s = lay.sections[_pos(p["frac"], len(lay.sections))]
     b = bytearray(data)
     fld = p["field"]
-    if fld == "length":
-        v = p["value"] % (1 << 32)
+    if fld == "length":                  # a new varint: the section's bytes shift
+        v = p["value"] % (1 << 63)
         if p["delta"]:
-            v = (s.length + p["delta"]) % (1 << 32)
-        struct.pack_into("<I", b, s.offset + 4, v)
-    elif fld == "type":
-        struct.pack_into("<H", b, s.offset, p["value"] & 0xFFFF)
-    elif fld == "mode":
-        b[s.offset + 2] = p["value"] & 0xFF
-    else:
-        b[s.offset + 3] = p["value"] & 0xFF
+            v = max(s.length + p["delta"], 0)
+        return bytes(b[:s.offset + 3]) + fuzzlib.payloads.varint(v) + bytes(b[s.body_offset - 4:])
+    b[s.offset + {"type": 0, "mode": 1, "flags": 2}[fld]] = p["value"] & 0xFF
     return bytes(b)
 
 
@@ -143,11 +143,11 @@ def m_reorder(data, lay, p):
     elif op == "reverse":
         secs.reverse()
     elif op == "unknown_critical":
-        secs.insert(j, (0x0077, 0, 0, b"\x00"))
+        secs.insert(j, (0x77, 0, 0, b"\x00"))
     elif op == "unknown_ancillary":
-        secs.insert(j, (0x8077, 0, 0, b"hello"))
+        secs.insert(j, (0xF7, 0, 0, b"hello"))
     elif op == "empty_flood":
-        secs[j:j] = [(0x8078, 0, 0, b"")] * 100
+        secs[j:j] = [(0xF8, 0, 0, b"")] * 100
     return fuzzlib.rebuild(header, secs)
 
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import pladafmt
 from fuzzlib import gap_context
 from pladafmt import PladaError
-from pladafmt._modes import INDEX_MODE_TABLE, LABEL_MODE_TABLE
+from pladafmt._modes import INDEX_MODES, LABEL_MODES
 
 EXAMPLES = int(os.environ.get("PLADA_MUTATOR_EXAMPLES", "150"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -47,23 +47,13 @@ def _with_context(enc, dec, twin):
 
 
 def _all_modes():
+    """Every mode of the two tables (the only registry: a mode not in a table is not one)."""
     modes = {}
-    for kind, table in (("index", INDEX_MODE_TABLE), ("label", LABEL_MODE_TABLE)):
+    for kind, table in (("index", INDEX_MODES), ("label", LABEL_MODES)):
         for m in table.values():
             fns = (m.encode, m.decode, m.decode_twin)
-            modes[(kind, m.name)] = (*(_with_context(*fns) if m.needs_indices else fns), m.bound)
-    pkg = pathlib.Path(pladafmt.__file__).parent
-    for f in sorted(pkg.glob("_*.py")):
-        src = f.read_text(encoding="utf-8")
-        if "MODE_ID = " not in src or "KIND = " not in src:
-            continue
-        mod = importlib.import_module("pladafmt." + f.stem)
-        key = (mod.KIND, mod.NAME)
-        if key not in modes:
-            fns = (mod.encode, mod.decode, mod.decode_twin)
-            if getattr(mod, "NEEDS_INDICES", False):
-                fns = _with_context(*fns)
-            modes[key] = (*fns, mod.raw_size_bound)
+            modes[(kind, m.name)] = (*(_with_context(*fns) if m.needs_indices else fns),
+                                     m.raw_size_bound)
     return modes
 
 
