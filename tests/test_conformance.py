@@ -26,15 +26,6 @@ MANIFEST = json.loads((SUITE / "vectors.json").read_text(encoding="utf-8"))
 VECTORS = MANIFEST["vectors"]
 RECORDS = {v["id"]: v for v in generate.collect()}     # with the writer's raw stream bodies
 
-# Disagreements with the codec, reported to the lead (FORMAT2.md section 4 / SPEC.md 3.3
-# check 7 against pladafmt): a vector stays as the spec says, the test is a strict xfail.
-OPEN_DISAGREEMENTS = {
-    "n_zstd_window_2tib": "Window_Descriptor 2^41 (valid per RFC 8878) is a window above "
-                          "8 MiB, LimitError; pladafmt reports FormatError because libzstd "
-                          "refuses a window log above 31 before the container's window check",
-}
-
-
 def _data(vector) -> bytes:
     return (SUITE / "vectors" / vector["file"]).read_bytes()
 
@@ -159,7 +150,8 @@ def test_comments_state_real_sizes():
         assert f"({blen}-byte body)" in by_id[vid]["comment"]
 
 
-def _check(vector):
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["id"] for v in VECTORS])
+def test_pladafmt_decodes_every_vector(vector):
     if vector["result"] == "invalid":
         with pytest.raises(pladafmt.PladaError) as info:
             _decode(vector)
@@ -176,21 +168,6 @@ def _check(vector):
         return
     assert runner.compare_decoded(vector["expected"], payload_to_json(payload)) == []
     assert payload.indices.dtype == np.int64 and payload.labels.dtype == np.int64
-
-
-@pytest.mark.parametrize("vector", VECTORS, ids=[v["id"] for v in VECTORS])
-def test_pladafmt_decodes_every_vector(vector):
-    if vector["id"] in OPEN_DISAGREEMENTS:
-        pytest.xfail(OPEN_DISAGREEMENTS[vector["id"]])
-    _check(vector)
-
-
-def test_open_disagreements_still_fail():
-    """Strict: when the codec is fixed this fails, and the entry above must go."""
-    for vid in OPEN_DISAGREEMENTS:
-        vector = next(v for v in VECTORS if v["id"] == vid)
-        with pytest.raises((AssertionError, pladafmt.PladaError, pytest.fail.Exception)):
-            _check(vector)
 
 
 def _twin_rows():
@@ -280,8 +257,6 @@ def _sample_ids():
     cross-section (the in-process tests cover every vector)."""
     picked, seen = set(), set()
     for v in VECTORS:
-        if v["id"] in OPEN_DISAGREEMENTS:
-            continue
         exp = v.get("expected", {})
         keys = {("error", v.get("error")), ("result", v["result"]),
                 ("index", exp.get("index_mode")), ("label", exp.get("label_mode")),
@@ -374,7 +349,7 @@ def test_in_process_runner_passes_pladafmt_and_catches_broken_decoders():
 
     valid = {v["id"] for v in VECTORS if v["result"] == "valid"}
     invalid = {v["id"] for v in VECTORS if v["result"] == "invalid"}
-    assert set(runner.in_process_failures(ok, pladafmt.PladaError)) == set(OPEN_DISAGREEMENTS)
+    assert runner.in_process_failures(ok, pladafmt.PladaError) == []
 
     def rejects_all(data, **kw):
         raise pladafmt.FormatError("no")
