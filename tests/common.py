@@ -1,72 +1,135 @@
-"""Shared helpers for codec tests: edit payload fields and keep the checksums right."""
-import struct
-import zlib
+"""The mode checker (issue #16): every stream mode of the two tables, checked the same way.
 
+- check_round_trip: encode == encode_twin (same bytes), the body within raw_size_bound,
+  decode == decode_twin == the values (and decode_u32 the same labels as uint32);
+- check_k0: the k = 0 rule: empty body, bound 0, no extra decode memory, and a non-empty
+  body rejected alike by both decoders;
+- check_same_outcome: the garbage differential: the same damaged or random body to decode
+  and to decode_twin must give the same values, or the same error class with the same
+  message. Anything but a PladaError from either side (IndexError, ValueError, ...) is a
+  test failure, never a "rejection".
+"""
 import numpy as np
 
-from pladafmt._codec import HEADER, SECTION
+from pladafmt._errors import PladaError
 
 
 def as_raw(b: bytes) -> np.ndarray:
     """A stream body as the decoders get it: a read-only uint8 view (so a kernel that
     writes to its input fails)."""
     a = np.frombuffer(bytes(b), dtype=np.uint8)
-    a.flags.writeable = False   # the container hands out read-only views
+    a.flags.writeable = False
     return a
 
-HEADER_FIELDS = ("magic", "major", "minor", "flags", "reserved", "required", "optional",
-                 "pool_size", "count", "class_count", "section_count", "digest",
-                 "checksum", "crc")
+
+def extra(mode, indices):
+    """The decoded indices, for the label modes whose contexts read them."""
+    return (np.asarray(indices, dtype=np.int64),) if mode.needs_indices else ()
 
 
-def header(data):
-    return dict(zip(HEADER_FIELDS, HEADER.unpack_from(data, 0)))
+def check_round_trip(mode, values, size, indices=None) -> bytes:
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    ctx = extra(mode, indices)
+    body = mode.encode(values, size, *ctx)
+    assert isinstance(body, bytes)
+    twin_ctx = tuple(c.tolist() for c in ctx)
+    assert mode.encode_twin(values.tolist(), size, *twin_ctx) == body, \
+        f"{mode.kind} {mode.name}: kernel and twin encoders differ"
+    assert len(body) <= mode.raw_size_bound(size, values.size)
+    got = mode.decode(as_raw(body), size, values.size, *ctx)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, values)
+    assert mode.decode_twin(body, size, values.size, *twin_ctx) == values.tolist()
+    if mode.decode_u32 is not None:
+        as64, as32 = mode.decode_u32(as_raw(body), size, values.size, *ctx)
+        assert as32.dtype == np.uint32
+        np.testing.assert_array_equal(as64, values)
+        np.testing.assert_array_equal(as32, values.astype(np.uint32))
+    return body
 
 
-def patch_header(data, fix_crc=True, **changes):
-    """Change header fields; recompute Header_CRC32 unless fix_crc is False."""
-    h = header(data)
-    h.update(changes)
-    head = HEADER.pack(*(h[f] for f in HEADER_FIELDS))[:-4]
-    crc = zlib.crc32(head) if fix_crc else h["crc"]
-    return head + struct.pack("<I", crc) + bytes(data[HEADER.size:])
+def outcome(decode, *args):
+    """("ok", values) or (error class name, message); other exceptions propagate."""
+    try:
+        got = decode(*args)
+    except PladaError as e:
+        return type(e).__name__, str(e)
+    return "ok", [int(v) for v in got]
 
 
-def sections(data):
-    """[(offset, type, mode, flags, length, crc, body)] for each section."""
-    out, pos = [], HEADER.size
-    while pos < len(data):
-        t, m, f, ln, crc = SECTION.unpack_from(data, pos)
-        out.append((pos, t, m, f, ln, crc, bytes(data[pos + 12:pos + 12 + ln])))
-        pos += 12 + ln
+def check_same_outcome(mode, body: bytes, size, count, indices=None):
+    """Kernel and twin decoders agree on this body; returns the outcome."""
+    ctx = extra(mode, indices)
+    kernel = outcome(mode.decode, as_raw(body), size, count, *ctx)
+    twin = outcome(mode.decode_twin, body, size, count, *(c.tolist() for c in ctx))
+    assert kernel == twin, f"{mode.kind} {mode.name}: kernel {kernel} != twin {twin}"
+    if mode.decode_u32 is not None:
+        assert outcome(lambda *a: mode.decode_u32(*a)[0], as_raw(body), size, count,
+                       *ctx) == kernel
+    if kernel[0] == "ok":                       # accepted garbage is still a valid stream
+        got = np.array(kernel[1], dtype=np.int64)
+        assert got.size == count
+        if mode.kind == "index" and count:
+            assert got[0] >= 0 and got[-1] < size and np.all(np.diff(got) > 0)
+        if mode.kind == "label" and count:
+            assert got.min() >= 0 and got.max() < size
+    return kernel
+
+
+def check_k0(mode, size):
+    """The k = 0 rule: every body empty, the bound 0; one byte more is rejected."""
+    empty = np.empty(0, dtype=np.int64)
+    ctx = extra(mode, empty)
+    assert mode.raw_size_bound(size, 0) == 0
+    assert mode.decode_memory(size, 0, 0) == 0
+    assert mode.encode(empty, size, *ctx) == b""
+    assert mode.encode_twin([], size, *(c.tolist() for c in ctx)) == b""
+    assert check_same_outcome(mode, b"", size, 0, empty) == ("ok", [])
+    kind, message = check_same_outcome(mode, b"\x00", size, 0, empty)
+    assert kind == "FormatError", message
+
+
+def mutations(body: bytes, rng, n: int):
+    """n damaged copies of body: bit flips, cuts, appended or replaced bytes, random
+    bodies of the same length."""
+    out = []
+    for _ in range(n):
+        b = bytearray(body)
+        how = rng.integers(0, 5)
+        if how == 0 and b:
+            for _ in range(rng.integers(1, 4)):
+                p = int(rng.integers(0, 8 * len(b)))
+                b[p >> 3] ^= 1 << (p & 7)
+        elif how == 1 and b:
+            b = b[:int(rng.integers(0, len(b)))]
+        elif how == 2:
+            b += rng.integers(0, 256, int(rng.integers(1, 9)), dtype=np.uint8).tobytes()
+        elif how == 3 and b:
+            p = int(rng.integers(0, len(b)))
+            b[p] = int(rng.integers(0, 256))
+        else:
+            b = bytearray(rng.integers(0, 256, len(b), dtype=np.uint8).tobytes())
+        out.append(bytes(b))
     return out
 
 
-def make_section(stype, mode, flags, body):
-    head = struct.pack("<HBBI", stype, mode, flags, len(body))
-    return head + struct.pack("<I", zlib.crc32(body, zlib.crc32(head))) + body
-
-
-def rebuild(data, section_list, **header_changes):
-    """Payload with the given raw sections (bytes each) and header changes (CRC fixed)."""
-    header_changes.setdefault("section_count", len(section_list))
-    head = patch_header(data[:HEADER.size], **header_changes)
-    return head + b"".join(section_list)
-
-
-def replace_section(data, i, *, stype=None, mode=None, flags=None, body=None):
-    """Re-make section i with changed fields; lengths and CRCs stay consistent."""
-    secs = sections(data)
-    raw = []
-    for j, (_, t, m, f, _, _, b) in enumerate(secs):
-        if j == i:
-            t = t if stype is None else stype
-            m = m if mode is None else mode
-            f = f if flags is None else flags
-            b = b if body is None else body
-        raw.append(make_section(t, m, f, b))
-    return rebuild(data, raw)
-
-
-def section_index(data, stype):
-    return [s[1] for s in sections(data)].index(stype)
+def check_garbage(mode, values, size, indices=None, n=60, seed=0):
+    """The garbage differential over n mutations of the body of `values` (and the body
+    decoded with a count or size off by one)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    ctx = extra(mode, indices)
+    body = mode.encode(values, size, *ctx)
+    rng = np.random.default_rng(seed)
+    k = values.size
+    for bad in mutations(body, rng, n):
+        check_same_outcome(mode, bad, size, k, indices)
+    if mode.kind == "index":
+        if k:
+            check_same_outcome(mode, body, max(1, int(values[-1])), k, indices)
+        if k + 1 <= size:
+            check_same_outcome(mode, body, size, k + 1, indices)
+    else:
+        if size > 1:
+            check_same_outcome(mode, body, size - 1, k, indices)
+    if k:
+        check_same_outcome(mode, body, size, k - 1, None if indices is None else indices[:-1])

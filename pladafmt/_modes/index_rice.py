@@ -303,6 +303,9 @@ def _raise_status(status, info, raw_len, pool_size):
 # peeked with two aligned loads, and a unary run is one count-trailing-zeros.  It reports
 # only "valid" or "not valid"; on any doubt decode() reruns the careful kernel above, which
 # names the broken field (same messages as the twin).
+# Why two kernels: measured on 1,419,712 gaps of N = 14,197,122 (this 2-core VM, best of
+# 15, /tmp bench of the format2 session): uniform 3.2 ms fast against 15.5 ms careful
+# (443 vs 92 M items/s), runs of consecutive indices 3.0 ms against 10.6 ms.
 
 @njit(cache=True, nogil=True)
 def _decode_fast(words, total_bits, pool_size, count, out):

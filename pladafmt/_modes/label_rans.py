@@ -113,51 +113,50 @@ def _decode_kernel(words, lanes, precision, symbols, freqs, cum, symlut, fblut, 
     wp = 2 * lanes
     mask = (np.int64(1) << precision) - 1
     use_lut = symlut.shape[0] > 0
+    x0 = xs[0]
+    x1 = xs[1]
+    x2 = xs[2]
+    x3 = xs[3]
+    # Groups of 4 labels, one per lane, while 4 more words surely exist (so no group
+    # checks for truncation). The four chains are independent, so the CPU overlaps
+    # their lookups and multiplies; the words are read in label order.
+    ngroups = count >> 2 if lanes == ra.WIDE_LANES else 0
     g = 0
-    if lanes == ra.WIDE_LANES:
-        x0 = xs[0]
-        x1 = xs[1]
-        x2 = xs[2]
-        x3 = xs[3]
-        # Groups of 4 labels, one per lane, while 4 more words surely exist (so no group
-        # checks for truncation). The four chains are independent, so the CPU overlaps
-        # their lookups and multiplies; the words are read in label order.
-        ngroups = count >> 2
-        while g < ngroups and wp + 4 <= nwords:
-            i = g << 2
-            y0, f0, u0 = _entry(x0 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
-            y1, f1, u1 = _entry(x1 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
-            y2, f2, u2 = _entry(x2 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
-            y3, f3, u3 = _entry(x3 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
-            out[i] = y0
-            out32[i] = y0
-            out[i + 1] = y1
-            out32[i + 1] = y1
-            out[i + 2] = y2
-            out32[i + 2] = y2
-            out[i + 3] = y3
-            out32[i + 3] = y3
-            x0 = f0 * (x0 >> precision) + u0
-            x1 = f1 * (x1 >> precision) + u1
-            x2 = f2 * (x2 >> precision) + u2
-            x3 = f3 * (x3 >> precision) + u3
-            if x0 < ra.RANS_L:
-                x0 = (x0 << 32) | np.int64(words[wp])
-                wp += 1
-            if x1 < ra.RANS_L:
-                x1 = (x1 << 32) | np.int64(words[wp])
-                wp += 1
-            if x2 < ra.RANS_L:
-                x2 = (x2 << 32) | np.int64(words[wp])
-                wp += 1
-            if x3 < ra.RANS_L:
-                x3 = (x3 << 32) | np.int64(words[wp])
-                wp += 1
-            g += 1
-        xs[0] = x0
-        xs[1] = x1
-        xs[2] = x2
-        xs[3] = x3
+    while g < ngroups and wp + 4 <= nwords:
+        i = g << 2
+        y0, f0, u0 = _entry(x0 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
+        y1, f1, u1 = _entry(x1 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
+        y2, f2, u2 = _entry(x2 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
+        y3, f3, u3 = _entry(x3 & mask, symlut, fblut, symbols, freqs, cum, use_lut)
+        out[i] = y0
+        out32[i] = y0
+        out[i + 1] = y1
+        out32[i + 1] = y1
+        out[i + 2] = y2
+        out32[i + 2] = y2
+        out[i + 3] = y3
+        out32[i + 3] = y3
+        x0 = f0 * (x0 >> precision) + u0
+        x1 = f1 * (x1 >> precision) + u1
+        x2 = f2 * (x2 >> precision) + u2
+        x3 = f3 * (x3 >> precision) + u3
+        if x0 < ra.RANS_L:
+            x0 = (x0 << 32) | np.int64(words[wp])
+            wp += 1
+        if x1 < ra.RANS_L:
+            x1 = (x1 << 32) | np.int64(words[wp])
+            wp += 1
+        if x2 < ra.RANS_L:
+            x2 = (x2 << 32) | np.int64(words[wp])
+            wp += 1
+        if x3 < ra.RANS_L:
+            x3 = (x3 << 32) | np.int64(words[wp])
+            wp += 1
+        g += 1
+    xs[0] = x0
+    xs[1] = x1
+    xs[2] = x2
+    xs[3] = x3
     # the rest one label at a time, checking every word read: one lane, or near the end
     # of the word area, or the last < 4 labels
     for i in range(g << 2, count):
