@@ -931,3 +931,34 @@ def test_kernel_cache_is_dropped_when_any_module_changes(tmp_path):
     refresh_kernel_cache(tmp_path)
     assert not any((c / "m.k-1.py311.nbi").exists() for c in caches)
     assert all((c / "m.cpython-311.pyc").exists() for c in caches)   # only Numba's files
+
+
+def test_paired_segment_decoding_matches_decoding_in_order(monkeypatch):
+    """ctx-rans indices and labels with the same segments decode segment by segment on
+    two threads (codec._decode_segmented): same arrays, and an index-stream error still
+    wins over a label-stream error, as in order."""
+    from pladafmt._container import codec
+    used = []
+    real = codec._decode_segmented
+    monkeypatch.setattr(codec, "_decode_segmented", lambda *a: used.append(1) or real(*a))
+    rng = np.random.default_rng(12)
+    n, k = 2_000_000, 100_000
+    idx = np.sort(rng.choice(n, k, replace=False))
+    lab = rng.integers(0, 30, k)
+    data = pladafmt.encode(idx, lab, pool_size=n, classes=30, index_mode="ctx-rans",
+                           label_mode="ctx-rans")
+    paired = pladafmt.decode(data)
+    assert used and np.array_equal(paired.indices, idx) and np.array_equal(paired.labels, lab)
+    p = P.parse(data)
+    ib, lb = p.section(INDEX_STREAM).body, p.section(LABEL_STREAM).body
+    both = with_section(with_section(data, INDEX_STREAM, body=ib[:len(ib) // 2]),
+                        LABEL_STREAM, body=lb[:len(lb) // 3])
+    index_only = with_section(data, INDEX_STREAM, body=ib[:len(ib) // 2])
+    labels_only = with_section(data, LABEL_STREAM, body=lb[:len(lb) // 3])
+    msg = lambda d: str(pytest.raises(PladaError, pladafmt.decode, d).value)
+    assert outcome(labels_only) is not None and msg(labels_only) != msg(index_only)
+    assert outcome(both) is outcome(index_only) and msg(both) == msg(index_only)
+    monkeypatch.setattr(codec, "PARALLEL_MIN_ITEMS", 1 << 62)       # in order, one thread
+    assert msg(both) == msg(index_only)
+    in_order = pladafmt.decode(data)
+    assert np.array_equal(in_order.labels, paired.labels)

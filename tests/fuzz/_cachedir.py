@@ -5,9 +5,8 @@ Numba's on-disk cache (cache=True) has two blind spots that matter for fuzzing:
 * it does not key on NUMBA_BOUNDSCHECK, so kernels cached by a normal run would be
   reused unchecked (hence a separate directory);
 * it invalidates a kernel only when *its own* source file changes, not when an @njit
-  function it calls from another module changes: after a fix in
-  _coders/leb128.read_varint,
-  the cached varint kernels still ran the old read_varint (found in this session).
+  function it calls from another module changes: after a fix in read_varint (now in
+  _coders/leb128.py), the cached varint kernels still ran the old one (found in 1.x).
 
 So the directory is keyed by a hash of every pladafmt source file: any change to the
 package gives the fuzzer freshly compiled kernels.
