@@ -56,6 +56,7 @@ DECODE_UNIFORM_MIN = 1.5         # x Zstd + cumsum, median of paired calls
 DECODE_ANY_MIN = 0.5             # clustered, and every auto payload at 1 % of IN-21K
 ENCODE_MIN_ITEMS_PER_S = 2e6     # at 1.4 M items
 ENCODE_MAX_S_7M = 4.0            # at 7.1 M items
+AUTO_MAX_OVER_RULE = 0.002      # the fast auto: within 0.2 % of the exact rule's choice
 SMALL_K = 1000                   # "small payloads": k below this (a few hundred bytes)
 CONTENDER_TABLES = ("uniform IN-21K C=101 uniform keep=1%", "clustered-caltech IN-21K C=101 keep=1%")
 
@@ -106,6 +107,14 @@ def targets(doc) -> list[tuple[str, str, bool]]:
         out.append(("never larger than the paper's format (every workload, k = 60 included)",
                     f"worst {w[1] / w[2]:.3f} x ({w[0]}: {w[1]:,} vs {w[2]:,} B)",
                     w[1] <= w[2]))
+    rule = [c for c in doc["cases"] if "pladafmt_auto_over_rule_pair" in c]
+    if rule:
+        w = max(rule, key=lambda c: c["pladafmt_auto_over_rule_pair"])
+        x = w["pladafmt_auto_over_rule_pair"]
+        out.append((f"auto within {AUTO_MAX_OVER_RULE:.1%} of the pair the spec's rule picks "
+                    "from exact sizes", f"equal on {sum(c['pladafmt_auto_equals_rule_pair'] for c in rule)}"
+                    f" of {len(rule)}; worst {x:+.2%} ({w['workload']['name']})",
+                    x <= AUTO_MAX_OVER_RULE))
     v13 = (doc.get("v13") or {}).get("cases", [])
     if v13:
         w = max(v13, key=lambda r: r["ratio"])
@@ -135,6 +144,13 @@ def targets(doc) -> list[tuple[str, str, bool]]:
                         f"({r['workload'].split(' keep')[0]})",
                         f"{r['median_s']:.2f} s", r["median_s"] <= ENCODE_MAX_S_7M))
     return out
+
+
+def _load(phase):
+    """The phase's load average, 1 minute, at start and end (2 CPUs: > 2 means others ran)."""
+    la = [phase.get("loadavg_start"), phase.get("loadavg_end")]
+    return (" Load average (1 min) during this phase: " + " -> ".join(f"{x[0]:.1f}" for x in la if x)
+            + f" on {os.cpu_count()} CPUs." if la[0] else "")
 
 
 def _size_row(case):
@@ -279,7 +295,7 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
                  "times each after warm-up. **x pairs** = median over the pairs of baseline "
                  "time / pladafmt time (consecutive calls share the machine's momentary "
                  "speed, so this is the robust ratio on a shared VM); p10-p90 = spread of the "
-                 "pair ratios; x mins = ratio of the fastest calls.\n")
+                 "pair ratios; x mins = ratio of the fastest calls." + _load(sp) + "\n")
         rows = [[r["workload"].replace(" keep=1%", "").replace(" synth_scores", ""),
                  r["chosen"], _fmt_bytes(r["auto_bytes"]), f"{r['pladafmt_min_ms']:.2f}",
                  f"{r['baseline_min_ms']:.2f}", f"{r['median_pair_ratio']:.2f}",
@@ -297,7 +313,7 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
                  f"items/s at 1.4 M items, <= {ENCODE_MAX_S_7M:g} s at 7.1 M)\n")
         L.append(f"`pladafmt.encode(indices, labels, pool_size=N, classes=C)` (index and label "
                  f"mode `auto`, Zstd level 19): median of {es['runs']} call(s) after one "
-                 "warm-up call (`first`, which loads the compiled kernels).\n")
+                 "warm-up call (`first`, which loads the compiled kernels)." + _load(es) + "\n")
         rows = [[r["workload"], f"{r['k']:,}"] + ([r["skipped"][:60], "", "", "", ""]
                                                  if "skipped" in r else
                                                  [f"{r['median_s']:.3f}",
@@ -352,10 +368,7 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
     comp = doc.get("composition_check")
     if comp:
         L.append(f"Composition check (`{comp['workload']}`): {comp['pairs']} pairs encoded, "
-                 f"{len(comp['mismatches'])} differ from the composed sizes. `auto` equals "
-                 f"the pair the spec's rule picks on "
-                 f"{sum(bool(c.get('pladafmt_auto_equals_rule_pair')) for c in doc['cases'])}"
-                 f" of {len(doc['cases'])} workloads.\n")
+                 f"{len(comp['mismatches'])} differ from the composed sizes.\n")
 
     # ---------------------------------------------------------------- memory, CLI, JIT
     mem = doc.get("decode_memory") or {}
@@ -378,7 +391,8 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
                  f"cold {cli['cold_s']:.2f} s (empty Numba cache), warm "
                  f"{_f(cli['warm_median_s'], '.2f')} s (median).\n")
     if fp:
-        tot = lambda key: sum(sum(v) for v in fp[key]["first_calls_ms"].values())  # noqa: E731
+        tot = lambda key: sum(sum(v) for v in fp[key]["first_calls_ms"].values()  # noqa: E731
+                              if isinstance(v, list))
         L.append(f"First calls of every mode on 600 items in a fresh process: "
                  f"{tot('cold_cache') / 1e3:.1f} s with an empty Numba cache (compiling), "
                  f"{tot('warm_cache') / 1e3:.1f} s with the cache it left; `import pladafmt` "

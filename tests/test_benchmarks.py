@@ -125,8 +125,9 @@ def test_quick_run(tmp_path):
         for name, r in case["results"].items():
             assert r["roundtrip_ok"] is True, (case["workload"]["name"], name)
             assert r["bytes"] > 0
-        # auto is the pair the spec's rule picks from the single-mode streams
-        assert case["pladafmt_auto_equals_rule_pair"] is True, case["workload"]["name"]
+        # auto is within 0.2 % of the pair the spec's rule picks from the exact stream sizes
+        # (FORMAT2 section 6: the fast auto may skip Zstd-19 where it cannot win)
+        assert case["pladafmt_auto_over_rule_pair"] <= 0.002, case["workload"]["name"]
         auto = case["results"]["pladafmt auto"]
         assert auto["bytes"] - sum(auto["stream_body_bytes"].values()) < 64
     comp = doc["composition_check"]
