@@ -344,8 +344,18 @@ def test_standalone_runner_command_line(tmp_path):
 
 
 def test_in_process_runner_passes_pladafmt_and_catches_broken_decoders():
+    seen = {}       # each payload decoded once: the broken decoders below reuse the answer
+
     def ok(data, **kw):
-        return payload_to_json(pladafmt.decode(data, **kw))
+        key = (data, kw.get("pool_digest"))
+        if key not in seen:
+            try:
+                seen[key] = payload_to_json(pladafmt.decode(data, **kw))
+            except pladafmt.PladaError as exc:
+                seen[key] = exc
+        if isinstance(seen[key], Exception):
+            raise seen[key]
+        return dict(seen[key])
 
     valid = {v["id"] for v in VECTORS if v["result"] == "valid"}
     invalid = {v["id"] for v in VECTORS if v["result"] == "invalid"}
