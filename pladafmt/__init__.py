@@ -2,9 +2,17 @@
 
 Public API: encode, decode, inspect, pool_digest, content_checksum, Payload, the errors,
 and the mode names. Everything else lives in private packages and may change:
-_container (the format: header, sections, Zstd, budget, encode/decode, "auto"),
-_modes (the stream modes, one module each, and their two tables), _coders (the shared
-primitives the modes are built from).
+
+    _container  the format: header, sections, Zstd bodies, the memory budget,
+                encode/decode/inspect and their threads, "auto"
+    _modes      the stream modes, one module each, and their two tables
+    _coders     the primitives the modes share (varints, bit I/O, rANS, gaps)
+    _errors, _constants, _crc, _jit   the base every layer may use
+
+Layer rule (tests/test_architecture.py checks it on the imports): _coders imports only
+the base; _modes only _coders and the base; _container sees the modes only as
+`from .._modes import INDEX_MODES, LABEL_MODES, Mode` and never names one; this module
+and cli.py use only the public API of _container and _errors.
 """
 from ._container import FORMAT_MAJOR as FORMAT_MAJOR
 from ._container import FORMAT_MINOR as FORMAT_MINOR

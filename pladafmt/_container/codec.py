@@ -34,15 +34,15 @@ first failed check, with exactly one error per rejection:
 The budget may also be charged at steps 10-12 (decompressed bodies, the modes' decode
 memory at the start of 11, class names at 12): LimitError, the MAY of step 6.
 """
+import functools
 import json
 import math
 import os
 import struct
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-import functools
-import threading
 
 import numpy as np
 
