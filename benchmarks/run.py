@@ -227,6 +227,17 @@ def _paired(fa, fb, pairs: int):
     return sorted(ta), sorted(tb), ratios
 
 
+def _paired_stats(ours, base, pairs: int) -> dict:
+    ours(), base(), ours(), base()          # warm-up
+    ta, tb, ratios = _paired(ours, base, pairs)
+    med = lambda xs: xs[len(xs) // 2]  # noqa: E731
+    return {"pladafmt_min_ms": ta[0] * 1e3, "pladafmt_median_ms": med(ta) * 1e3,
+            "baseline_min_ms": tb[0] * 1e3, "baseline_median_ms": med(tb) * 1e3,
+            "ratio_of_mins": tb[0] / ta[0], "median_pair_ratio": med(ratios),
+            "pair_ratio_p10": ratios[len(ratios) // 10],
+            "pair_ratio_p90": ratios[(9 * len(ratios)) // 10]}
+
+
 def decode_speed(log, pairs: int = SPEED_PAIRS, workloads=None) -> dict:
     """pladafmt.decode of the `auto` payload against the speed baseline (Zstd decompress +
     cumsum of the paper's Compact Idx), called alternately `pairs` times each after warm-up.
@@ -237,6 +248,7 @@ def decode_speed(log, pairs: int = SPEED_PAIRS, workloads=None) -> dict:
     the median of the per-pair ratios is the robust number; min and median per side are
     reported as well.  Each row also carries the sizes (auto, the paper's best format)."""
     import pladafmt
+    from pladafmt._container import codec     # PARALLEL_MIN_ITEMS: the two-thread decode
     out = {"pairs": pairs, "cases": [], "loadavg_start": os.getloadavg()}
     for w in workloads or speed_workloads():
         idx, lab = w.generate()
@@ -254,18 +266,20 @@ def decode_speed(log, pairs: int = SPEED_PAIRS, workloads=None) -> dict:
                "bound_bits": W.bound_bits(w.n, lab)}
         ours = lambda: pladafmt.decode(auto)  # noqa: E731
         base = lambda: C.baseline_decode(paper, w.n, w.classes)  # noqa: E731
-        ours(), base(), ours(), base()          # warm-up
-        ta, tb, ratios = _paired(ours, base, pairs)
-        med = lambda xs: xs[len(xs) // 2]  # noqa: E731
-        row.update({
-            "pladafmt_min_ms": ta[0] * 1e3, "pladafmt_median_ms": med(ta) * 1e3,
-            "baseline_min_ms": tb[0] * 1e3, "baseline_median_ms": med(tb) * 1e3,
-            "ratio_of_mins": tb[0] / ta[0], "median_pair_ratio": med(ratios),
-            "pair_ratio_p10": ratios[len(ratios) // 10],
-            "pair_ratio_p90": ratios[(9 * len(ratios)) // 10]})
+        row.update(_paired_stats(ours, base, pairs))
+        # The same with the container held to one thread (its two streams one after the
+        # other): on a loaded 2-CPU machine the second thread waits for a core, which the
+        # single-threaded baseline never does.
+        saved = codec.PARALLEL_MIN_ITEMS
+        codec.PARALLEL_MIN_ITEMS = 1 << 62
+        try:
+            row["threads_1"] = _paired_stats(ours, base, pairs)
+        finally:
+            codec.PARALLEL_MIN_ITEMS = saved
         log(f"  {w.name}: {row['chosen']} {len(auto):,} B: x{row['median_pair_ratio']:.2f} "
             f"(pairs), x{row['ratio_of_mins']:.2f} (mins; {row['pladafmt_min_ms']:.3f} vs "
-            f"{row['baseline_min_ms']:.3f} ms)")
+            f"{row['baseline_min_ms']:.3f} ms); one thread x"
+            f"{row['threads_1']['median_pair_ratio']:.2f}")
         out["cases"].append(row)
     out["loadavg_end"] = os.getloadavg()
     return out
@@ -574,11 +588,48 @@ V13_RESULTS = os.path.join(HERE, "results", "2026-11-28-vm.json")   # the last 1
 V13_AUDIT = os.path.join(HERE, "results", "mode_audit.json")       # 1.3's auto, IN-21K-like
 
 
+V13_COMMIT = "761d066"    # the last format 1.3 commit (pladafmt 1.3.0), where format2 began
+
+V13_CHILD = r"""
+import json, sys
+import pladafmt
+from benchmarks import workloads as W
+assert pladafmt.__version__ == "1.3.0", pladafmt.__file__
+want = set(json.loads(sys.argv[1]))
+out = {}
+for w in W.real_workloads(sys.argv[2])[0]:
+    if w.name in want:
+        i, l = w.generate()
+        out[w.name] = len(pladafmt.encode(i, l, pool_size=w.n, classes=w.classes, zstd_level=19))
+print(json.dumps(out))
+"""
+
+
+def v13_encode_real(names: list[str]) -> dict:
+    """1.3's `auto` size of these real selections, encoded by the 1.3 package itself
+    (`git archive V13_COMMIT pladafmt` into a temporary folder, run in a child process):
+    for score files the committed 1.3 run did not see."""
+    import io
+    import tarfile
+    with tempfile.TemporaryDirectory() as tmp:
+        tar = subprocess.run(["git", "archive", V13_COMMIT, "pladafmt"], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            t.extractall(tmp, filter="data")
+        # cwd = tmp: `python -c` puts it first on sys.path, ahead of this tree's pladafmt
+        env = dict(os.environ, PYTHONPATH=ROOT, NUMBA_CACHE_DIR=os.path.join(tmp, "numba"))
+        p = subprocess.run([sys.executable, "-c", V13_CHILD, json.dumps(names), ROOT],
+                           cwd=tmp, env=env, capture_output=True, text=True, timeout=1200)
+        if p.returncode != 0:
+            raise RuntimeError(f"1.3 reference encode failed:\n{p.stderr[-2000:]}")
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def v13_reference(doc: dict) -> dict:
-    """1.3's `auto` payload size for every workload of this run that a committed 1.3 file
-    measured: the full benchmark run of 1.3 (synthetic and real workloads, by name; the real
-    selections match only if the score files are the same) and the mode audit
-    (IN-21K-like selections; its sizes were checked against 1.3's encode)."""
+    """1.3's `auto` payload size for every workload of this run: from the full benchmark
+    run of 1.3 (synthetic and real workloads, by name; real ones match only if the score
+    files are the same), the mode audit (IN-21K-like selections; its sizes were checked
+    against 1.3's encode), and for other real selections 1.3's encode itself."""
     sizes, sources = {}, {}
     with open(V13_RESULTS) as f:
         for case in json.load(f)["cases"]:
@@ -589,6 +640,12 @@ def v13_reference(doc: dict) -> dict:
             if case["family"] == "in21k-like":
                 sizes[name] = case["payload_bytes"]
                 sources[name] = os.path.basename(V13_AUDIT)
+    real = [c["workload"]["name"] for c in doc["cases"]
+            if c["workload"]["family"] == "real" and c["workload"]["name"] not in sizes]
+    if real:
+        for name, b in v13_encode_real(real).items():
+            sizes[name] = b
+            sources[name] = f"1.3 encode (git {V13_COMMIT})"
     rows = [(c["workload"]["name"], c["k"], c["results"]["pladafmt auto"]["bytes"])
             for c in doc["cases"]]
     rows += [(r["workload"], r["k"], r["auto_bytes"])
