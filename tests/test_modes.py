@@ -301,7 +301,8 @@ RICE = INDEX_MODES[2]
     (bits((0, 1), (48, 6), (1, 1)), 100, 1, "FormatError", r"r of block 0 must be <= 47, got 48"),
     (bits((1, 1), (0, 5), (1, 1)), 5, 1, "FormatError",
      r"gap 0 must be <= 4 so that index 0 stays below pool_size 5"),
-    (bits((1, 1), (1, 1)) + b"\x00", 5, 1, "FormatError", r"trailing bytes: expected 1 bytes, got 2"),
+    (bits((1, 1), (1, 1)) + b"\x00", 5, 1, "FormatError",
+     r"trailing bytes: expected 1 bytes, got 2"),
     (bytes([0b0111]), 5, 1, "FormatError", r"padding bits must be zero, got 0x1"),
     (b"", 5, 1, "TruncatedError", r"same_r of block 0: needs 1 bits, 0 left"),
     (bytes([0b0]), 5, 1, "TruncatedError", r"gap 0 \(unary part\): unary run of 1 zero bits"),
@@ -496,7 +497,8 @@ GOOD_L = label_ctx_rans.encode(np.array(LAB6), 3, np.array(IDX6))
      "table 0: stream ends inside rs: needs 5 bits, 3 left"),
     ("absent_table", ctx_stream(1, {0: (0, [2], [1])}, IA, [8, 0], [_states(L)]), 32, 2,
      "FormatError", r"gap 1 \(segment 0\) needs table 1, which is absent"),
-    ("trailing", GOOD_I + b"\x00", 32, 6, "FormatError", "trailing bytes: expected 28 bytes, got 29"),
+    ("trailing", GOOD_I + b"\x00", 32, 6, "FormatError",
+     "trailing bytes: expected 28 bytes, got 29"),
     ("truncated", GOOD_I[:-1], 32, 6, "TruncatedError", "segment data needs 9 bytes, 8 left"),
     ("dir_nonminimal", GOOD_I[:17] + b"\x88\x00" + GOOD_I[18:], 32, 6, "FormatError",
      "word_bytes of segment 0 must be a minimal varint"),
@@ -593,7 +595,8 @@ def test_label_value_error_comes_before_the_renormalisation_word():
     (x = 2^33) -> literal 0 again, whose step would give 2^13 < L."""
     c = 2**20
     body = ctx_stream(1, {0: (10, [0, 2], [1023, 1]), 64: (20, [0, 1], [1, 2**20 - 1])},
-                      label_ctx_rans.alphabets(c), [12], [_states(L) + (1023).to_bytes(4, "little")])
+                      label_ctx_rans.alphabets(c), [12],
+                      [_states(L) + (1023).to_bytes(4, "little")])
     kind, message = check_same_outcome(CL, body, c, 2, np.array([0, 1]))
     assert (kind, message) == ("FormatError", "ctx-rans labels: label 1 coded in full must "
                                "differ from the previous label 0 and the one before the run "

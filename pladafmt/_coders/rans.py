@@ -319,11 +319,11 @@ def raise_table_status(st, info, alphabet, p_max, where):
         raise _final_sum_error(where, int(info[0]), int(info[3]))
 
 
-def table_bits_bound(alphabet: int, p_max: int) -> int:
-    """Most bits a table can take: the fixed fields, per entry two Rice codes (<= 31 low
-    bits each and their 1-bits), and unary zeros summing to at most A + 2^P (symbol gaps
-    sum to < A, frequencies to 2^P)."""
-    return TABLE_FIXED_BITS + min(alphabet, 1 << p_max) * 2 * 32 + alphabet + (1 << p_max)
+def table_bits_bound(alphabet: int, p_max: int, symbols: int) -> int:
+    """Most bits a table of at most `symbols` entries can take: the fixed fields, per entry
+    two Rice codes (<= 31 low bits each and their 1-bits), and unary zeros summing to at
+    most A + 2^P (symbol gaps sum to < A, frequencies to 2^P)."""
+    return TABLE_FIXED_BITS + min(alphabet, symbols) * 2 * 32 + alphabet + (1 << p_max)
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,7 +394,7 @@ def read_context_tables_twin(rd: BitReader, alphabets, stream: str) -> list:
 
 
 def context_tables_bits_bound(alphabets) -> int:
-    return sum(1 + table_bits_bound(int(a), context_p_limit(int(a))) for a in alphabets)
+    return sum(1 + table_bits_bound(int(a), context_p_limit(int(a)), int(a)) for a in alphabets)
 
 
 @njit(cache=True, nogil=True)

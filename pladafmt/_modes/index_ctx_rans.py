@@ -120,7 +120,7 @@ def encode_twin(indices: list[int], pool_size: int) -> bytes:
     k = len(indices)
     if k == 0:
         return b""
-    gaps = [i - p - 1 for p, i in zip([-1] + list(indices), indices)]
+    gaps = index_gaps(np.asarray(indices, dtype=np.int64)).tolist()
     segs = sg.segment_count(k)
     starts = sg.segment_starts(k, segs).tolist()
     pairs, raws = [], []              # per gap: (context, class); (raw value, width)

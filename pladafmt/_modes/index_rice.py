@@ -147,7 +147,7 @@ def encode(indices: np.ndarray, pool_size: int) -> bytes:
 
 
 def encode_twin(indices: list[int], pool_size: int) -> bytes:
-    gaps = [i - p - 1 for p, i in zip([-1] + list(indices), indices)]
+    gaps = index_gaps(np.asarray(indices, dtype=np.int64)).tolist()
     w = BitWriter()
     prev_r = 0
     for start in range(0, len(gaps), BLOCK_GAPS):

@@ -28,8 +28,7 @@ def raw_size_bound(class_count: int, count: int) -> int:
     renormalisation word per label."""
     if count == 0:
         return 0
-    table_bits = ra.TABLE_FIXED_BITS + min(class_count, count) * 2 * 32 + class_count \
-        + (1 << ra.P_MAX)
+    table_bits = ra.table_bits_bound(class_count, ra.P_MAX, count)   # D <= min(C, k)
     return (table_bits + 7) // 8 + 4 * (count + 2 * ra.lane_count(count))
 
 
