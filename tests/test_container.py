@@ -770,15 +770,14 @@ def _mutate(data, rng):
     return P.reseal(bytes(b))
 
 
-def test_container_fuzz_against_the_reference_check_order():
-    """Mutated valid payloads (CRCs re-fixed): pladafmt's error class equals the
-    reference's wherever the reference rejects (steps 1-10); where the reference lets
-    the payload reach the streams, pladafmt decodes it or raises some PladaError."""
+def _fuzz(decode_outcome, cases=600):
+    """(mismatches, outcome counts) of `cases` mutated payloads: where the reference
+    rejects, `decode_outcome` must name the same class."""
     rng = np.random.default_rng(2026)
     seeds = _seeds()
     digest = bytes(range(32))
-    counts = {}
-    for case in range(600):
+    counts, mismatches = {}, []
+    for case in range(cases):
         data = _mutate(seeds[case % len(seeds)], rng)
         kw = {}
         if case % 7 == 0:
@@ -786,13 +785,33 @@ def test_container_fuzz_against_the_reference_check_order():
         if case % 11 == 0:
             kw["max_decoded_bytes"] = 1 << 12
         want = reference(data, **kw)
-        got = outcome(data, **kw)
+        got = decode_outcome(data, **kw)
         counts[want] = counts.get(want, 0) + 1
-        if want is not None:
-            assert got is want, (case, data.hex(), want, got)
+        if want is not None and got is not want:
+            mismatches.append((case, data.hex(), want, got))
+    return mismatches, counts
+
+
+def test_container_fuzz_against_the_reference_check_order():
+    """Mutated valid payloads (CRCs re-fixed): pladafmt's error class equals the
+    reference's wherever the reference rejects (steps 1-10); where the reference lets
+    the payload reach the streams, pladafmt decodes it or raises some PladaError."""
+    mismatches, counts = _fuzz(outcome)
+    assert mismatches == [], mismatches[:3]
     # the fuzz reached every container outcome and the streams
     assert {None, FormatError, TruncatedError, ChecksumError, UnsupportedVersionError,
             LimitError, TrailingDataError, PoolMismatchError} <= set(counts), counts
+
+
+@pytest.mark.parametrize("wrong, right", [(UnsupportedVersionError, FormatError),
+                                          (TrailingDataError, None)])
+def test_container_fuzz_can_fail(wrong, right):
+    """Decoders that name one rejection wrongly (an unknown version or type as a plain
+    FormatError) or accept trailing bytes are caught by the same fuzz."""
+    sloppy = lambda data, **kw: (lambda got: right if got is wrong else got)(
+        outcome(data, **kw))
+    mismatches, _ = _fuzz(sloppy, 300)
+    assert mismatches
 
 
 def test_reference_itself_can_fail(sample):
