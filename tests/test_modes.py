@@ -653,11 +653,12 @@ def test_rans_size_matches_constriction():
 
 def test_decode_memory_is_charged_for_every_allocating_mode():
     """The container charges Mode.decode_memory: the modes that build tables or copies say
-    so (values as in 1.3's container), the others need nothing beyond the output."""
+    so (1.3's container formulas; rans now also counts its sentinel slot), the others
+    need nothing beyond the output."""
     n, c, k, raw = 10**6, 1000, 5000, 4000
     assert INDEX_MODES[0].decode_memory(n, k, raw) == n
     assert INDEX_MODES[1].decode_memory(n, k, raw) == INDEX_MODES[2].decode_memory(n, k, raw) == 0
     assert INDEX_MODES[3].decode_memory(n, k, raw) == 20 * (16 * 1024 + 1) + 2 * raw + 24
     assert LABEL_MODES[0].decode_memory(c, k, raw) == 4 * k
-    assert LABEL_MODES[1].decode_memory(c, k, raw) == 12 * (4 * k + 4096) + 4 * k
+    assert LABEL_MODES[1].decode_memory(c, k, raw) == 12 * (4 * k + 4097) + 4 * k
     assert LABEL_MODES[2].decode_memory(c, k, raw) == 12 * (64 * 1024 + 1024 + 1) + raw + 4 * k

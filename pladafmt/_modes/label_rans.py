@@ -218,7 +218,8 @@ def decode(raw, class_count: int, count: int) -> np.ndarray:
 
 
 MODE = Mode(1, "rans", "label", encode, decode, encode_twin, decode_twin, raw_size_bound,
-            # the slot tables (2^P <= 4k + 4096 entries of int32 + int64) and uint32 labels
-            decode_memory=lambda size, count, raw_len: 12 * (4 * count + 4096) + 4 * count
+            # the slot tables (2^P <= 4k + 4096 entries and a sentinel, int32 + int64 each)
+            # and the uint32 labels
+            decode_memory=lambda size, count, raw_len: 12 * (4 * count + 4097) + 4 * count
             if count else 0,
             decode_u32=decode_u32)
