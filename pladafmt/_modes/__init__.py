@@ -22,8 +22,3 @@ def mode_by_name(table, name):
         if m.name == name:
             return m
     return None
-
-
-# TRANSITIONAL: the 1.3 names, still read by tests/test_conformance.py and tests/fuzz/;
-# delete once they use INDEX_MODES / LABEL_MODES.
-INDEX_MODE_TABLE, LABEL_MODE_TABLE = INDEX_MODES, LABEL_MODES
