@@ -7,11 +7,12 @@ level (19 by default) costs ~0.5-1 s per MB, as much as all the mode encoders to
 1.4 M items, so it runs only on the wrapped bodies that can still change the choice
 (`choose_stream`), judged in two stages from cheap estimates:
 
-A. Zstd level 1 on the whole body (~300 MB/s). Level 19 was never seen to save more than
-   1.13x what level 1 saves (every mode's body on the workloads of
-   /work/brief/h2_encode_speed.py); a body whose size, with ZSTD_SAVING_FACTOR x level
-   1's saving, still cannot change the choice is dropped. This drops every body level 1
-   cannot shrink: the entropy-coded ones (rice, ctx-rans, rans) and incompressible ones.
+A. Zstd level 1 on the whole body (~300 MB/s). On every mode's body of the workloads of
+   /work/brief/h2_encode_speed.py, level 19 saved at most 1.9x what level 1 saved, plus
+   at most 1.0 % of the raw body where level 1 saved nothing (rice of a clustered
+   selection); a body whose size, less ZSTD_SAVING_FACTOR x level 1's saving and
+   ZSTD_SAVING_SLACK of the raw body, still cannot change the choice is dropped. This
+   drops the bodies Zstd cannot shrink much next to a clearly better candidate.
 B. The level-1 size of the whole body times the ratio level 19 / level 1 on its first
    ZSTD_SAMPLE_BYTES (exact when the body is no longer than that). Measured against the
    full level-19 size on those workloads, this estimate is 2.2 % too small to 9 % too
@@ -42,8 +43,8 @@ from .zstd import zstd_wrap
 AUTO_MIN_GAIN = 0.005
 AUTO_MAX_BODY_BYTES = 64 << 20     # see candidates()
 ZSTD_ESTIMATE_LEVEL = 1            # stage A; a requested level <= this is run directly
-ZSTD_SAVING_FACTOR = 1.5           # stage A: observed <= 1.13
-ZSTD_SAVING_SLACK = 16             # bytes: frame headers differ by a few bytes
+ZSTD_SAVING_FACTOR = 2.0           # stage A: observed <= 1.9
+ZSTD_SAVING_SLACK = 0.02           # stage A, of the raw body: observed <= 0.010
 ZSTD_SAMPLE_BYTES = 1 << 17        # stage B
 ZSTD_ESTIMATE_MARGIN = 0.002       # stage B
 AUTO_ZSTD_MAX_BYTES = 2 << 20      # "auto" wraps no larger raw body
@@ -98,7 +99,7 @@ def _lower_bounds(raw, level):
     """Stage A and stage B lower bounds of the wrapped body's size at `level` (lazily:
     the second costs a level-`level` run on the sample)."""
     z1 = _zstd_size(raw, ZSTD_ESTIMATE_LEVEL)
-    yield len(raw) - ZSTD_SAVING_FACTOR * max(len(raw) - z1, 0) - ZSTD_SAVING_SLACK
+    yield len(raw) * (1 - ZSTD_SAVING_SLACK) - ZSTD_SAVING_FACTOR * max(len(raw) - z1, 0)
     sample = raw[:ZSTD_SAMPLE_BYTES]
     if len(sample) == len(raw):
         yield None                  # small enough to compress in full
