@@ -1,7 +1,8 @@
 """The mode checker (issue #16): every stream mode of the two tables, checked the same way.
 
-- check_round_trip: encode == encode_twin (same bytes), the body within raw_size_bound,
-  decode == decode_twin == the values (and decode_u32 the same labels as uint32);
+- check_round_trip: encode == encode_twin == the conformance writer (conformance/writer,
+  written from the spec alone) byte for byte, the body within raw_size_bound, decode ==
+  decode_twin == the values (and decode_u32 the same labels as uint32);
 - check_k0: the k = 0 rule: empty body, bound 0, no extra decode memory, and a non-empty
   body rejected alike by both decoders;
 - check_same_outcome: the garbage differential: the same damaged or random body to decode
@@ -11,6 +12,8 @@
 """
 import numpy as np
 
+from conformance.writer import index_modes as writer_index
+from conformance.writer import label_modes as writer_labels
 from pladafmt._errors import PladaError
 
 
@@ -27,6 +30,17 @@ def extra(mode, indices):
     return (np.asarray(indices, dtype=np.int64),) if mode.needs_indices else ()
 
 
+def writer_body(mode, values: list, size, indices: list, segments) -> bytes:
+    """The conformance writer's body for this mode (segments: the encoder's S)."""
+    if mode.kind == "index":
+        if mode.segments:
+            return writer_index.ctx_rans(values, size, S=segments)
+        return writer_index.WRITERS[mode.id](values, size)
+    if mode.segments:
+        return writer_labels.ctx_rans(values, size, indices, S=segments)
+    return writer_labels.write(mode.id, values, size, indices)
+
+
 def check_round_trip(mode, values, size, indices=None) -> bytes:
     values = np.ascontiguousarray(values, dtype=np.int64)
     ctx = extra(mode, indices)
@@ -35,6 +49,9 @@ def check_round_trip(mode, values, size, indices=None) -> bytes:
     twin_ctx = tuple(c.tolist() for c in ctx)
     assert mode.encode_twin(values.tolist(), size, *twin_ctx) == body, \
         f"{mode.kind} {mode.name}: kernel and twin encoders differ"
+    written = writer_body(mode, values.tolist(), size, twin_ctx[0] if twin_ctx else None,
+                          body[0] if mode.segments and body else None)
+    assert written == body, f"{mode.kind} {mode.name}: the conformance writer differs"
     assert len(body) <= mode.raw_size_bound(size, values.size)
     got = mode.decode(as_raw(body), size, values.size, *ctx)
     assert got.dtype == np.int64
