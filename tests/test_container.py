@@ -481,6 +481,7 @@ def test_step12_class_table_then_metadata_after_the_streams(sample):
     (b'{"a":-Infinity}', r"Infinity"),
     (b'{"a":1e999}', r"overflows a double"),
     (b'{"a":' + b"9" * 400 + b"}", r"overflows a double"),
+    (b'{"a":' + str(2 ** 1024 - 2 ** 970).encode() + b"}", r"overflows a double"),
     (b'{"a":"\xff"}', r"invalid start byte"),
     (b'[1]', r"expected a JSON object at the top, got list"),
     (b'"a"', r"got str"),
@@ -495,9 +496,10 @@ def test_step12_metadata_json_is_strict(sample, body, pattern):
 def test_step12_metadata_limits_that_pass(sample):
     deep = b'{"a":' + b"[" * 63 + b"]" * 63 + b"}"                   # depth 64
     assert outcome(with_section(sample, METADATA, body=deep)) is None
-    ok = b' \t\r\n{"a":"\\ud83d\\ude00","b":1e308,"c":-0}\n'
+    top = 2 ** 1024 - 2 ** 971                                       # the largest double
+    ok = b' \t\r\n{"a":"\\ud83d\\ude00","b":1e308,"c":-0,"d":%d}\n' % top
     assert pladafmt.decode(with_section(sample, METADATA, body=ok)).metadata == \
-        {"a": "😀", "b": 1e308, "c": 0}
+        {"a": "😀", "b": 1e308, "c": 0, "d": top}
 
 
 def test_step13_content_checksum(sample):

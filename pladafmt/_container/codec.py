@@ -432,7 +432,7 @@ def _finite_float(text):                    # 1e999 parses to inf, which is not 
 
 def _double_int(text):
     value = int(text)
-    if abs(value) > 2 ** 1024 - 2 ** 970:   # rounds to infinity as a double
+    if abs(value) >= 2 ** 1024 - 2 ** 970:  # rounds to infinity as a double (ties to even)
         raise ValueError(f"number {text:.40} overflows a double")
     return value
 
