@@ -24,6 +24,14 @@ def define(s):
     s.n("n_varint_truncated_pool_size", "input ends after the first byte of the 3-byte "
         "Pool_Size varint (N = 2^20; byte 12 of the header)", SPEC, "truncated",
         "TruncatedError", W.build(IDX, LAB, 2**20, 3, names=NAMES)[:13], flags=["Q14"])
+    nine = base(hdr={"N": bytes([0x80] * 9)})[:12 + 9]
+    s.n("n_varint_nine_bytes_then_end", "Pool_Size's 9th byte (80, like the 8 before it) has "
+        "the continuation bit and the input ends there: no byte left comes before the "
+        "10th-byte rule", SPEC, "truncated", "TruncatedError", nine, flags=["Q14"])
+    s.n("n_varint_over_limit_then_end", "varint index stream (N = 100, k = 1) of the one byte "
+        "ff: the value 127 already reaches the gap's limit 99 when the stream ends, so the "
+        "limit is the error", SPEC, "index-lt-n", "FormatError",
+        W.build([5], [0], 100, 1, ibody=b"\xff"), flags=["Q14"])
     s.n("n_varint_nonminimal_section_length", "index stream Section_Length 5 written as "
         "85 00", SPEC, "varint-minimal", "FormatError",
         base(sec_over={1: {"length": varint_long(5, 2)}}), flags=["Q14"])
