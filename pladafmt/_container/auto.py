@@ -120,9 +120,9 @@ def choose_stream(cands, values, size, zstd_level, indices=None, strict=False):
             ctx = (indices,) if mode.needs_indices else ()
             raws[mode.id] = mode.encode(values, size, *ctx)
     exact = [(m, False, raws[m.id]) for m, z in cands if not z]
-    wrapped = [m for m, z in cands if z and (strict or len(cands) == 1
-                                             or len(raws[m.id]) <= AUTO_ZSTD_MAX_BYTES)]
-    if not exact or zstd_level <= ZSTD_ESTIMATE_LEVEL:
+    wrapped = [m for m, z in cands
+               if z and (strict or not exact or len(raws[m.id]) <= AUTO_ZSTD_MAX_BYTES)]
+    if not exact or zstd_level <= ZSTD_ESTIMATE_LEVEL:   # "mode+zstd", or a cheap level
         exact += [(m, True, zstd_wrap(raws[m.id], zstd_level)) for m in wrapped]
         wrapped = []
 
