@@ -214,6 +214,9 @@ def test_selection_reads_what_plada_encode_reads(tmp_path):
 BROKEN = {
     # the package does not import
     "import": "raise ImportError('deliberately broken pladafmt')\n",
+    # encode raises (the old run_case turned this into an "error" cell and went on)
+    "raises": ("def encode(*args, **kwargs):\n"
+               "    raise RuntimeError('deliberately broken encode')\n"),
     # encode writes the wrong labels: every payload decodes, to the wrong task
     "encode": ("_encode = encode\n\n\n"
                "def encode(indices, labels, **kw):\n"
@@ -232,7 +235,7 @@ def test_broken_codec_fails_the_benchmark(tmp_path, how):
     init = tmp_path / "pladafmt" / "__init__.py"
     if how == "import":
         init.write_text(BROKEN[how] + init.read_text())
-    elif how == "encode":
+    elif how is not None:
         init.write_text(init.read_text() + "\n\n" + BROKEN[how])
     idx, lab = W.Workload("uniform", "60K", W.N_MNIST, 0.005, 10, "uniform").generate()
     np.savez(tmp_path / "keep.npz", indices=idx, labels=lab)
@@ -247,8 +250,8 @@ def test_broken_codec_fails_the_benchmark(tmp_path, how):
         assert "pladafmt auto" in p.stdout and "pladafmt lab=ctx-rans+zstd" in p.stdout
     else:
         assert p.returncode != 0, p.stdout[-3000:]
-        assert ("deliberately broken" in p.stderr if how == "import"
-                else "ROUND TRIP FAILURES: pladafmt auto" in p.stdout), (p.stdout + p.stderr)[-3000:]
+        assert ("ROUND TRIP FAILURES: pladafmt auto" in p.stdout if how == "encode"
+                else "deliberately broken" in p.stderr), (p.stdout + p.stderr)[-3000:]
 
 
 # ------------------------------------------------------------ mode audit (issue #15)
