@@ -252,9 +252,13 @@ def write_markdown(doc: dict, path: str, json_name: str = "") -> None:
     like = [r for r in _speed(doc) if r["family"] == "in21k-like"]
     if real or like:
         L.append("## Real selections\n")
+        pools = sorted({c["workload"]["n"] for c in real})
         L.append("`real`: the lowest-energy p % of each score file the reference pipeline "
-                 "left on this machine (the demo's teachers on Fashion-MNIST-sized pools, "
-                 "C = 10). `IN-21K-like`: the reference pipeline's selection rules at 1 % of "
+                 "left on this machine (the demo's teachers; pools of "
+                 + " to ".join(f"{n:,}" for n in (pools[:1] + pools[-1:] if len(pools) > 1 else pools))
+                 + " items, C = " + ", ".join(str(x) for x in sorted({c["workload"]["classes"]
+                                                                       for c in real}))
+                 + "). `IN-21K-like`: the reference pipeline's selection rules at 1 % of "
                  "synthetic IN-21K-sized scores (`reference_pipeline.synth_scores`, seed 0; "
                  "measured in the decode-speed phase).\n")
         rows = [[c["workload"]["pool"], _pct(c["workload"]["keep"])] + _size_row(c)
