@@ -963,12 +963,17 @@ def test_paired_segment_decoding_matches_decoding_in_order(monkeypatch):
     real = codec._decode_segmented
     monkeypatch.setattr(codec, "_decode_segmented", lambda *a: used.append(1) or real(*a))
     rng = np.random.default_rng(12)
-    n, k = 2_000_000, 100_000
+    n, k = 2_000_000, 140_000                   # k >= 2^17: the encoder writes 2 segments
     idx = np.sort(rng.choice(n, k, replace=False))
     lab = rng.integers(0, 30, k)
     data = pladafmt.encode(idx, lab, pool_size=n, classes=30, index_mode="ctx-rans",
                            label_mode="ctx-rans")
     paired = pladafmt.decode(data)
+    real_result = []
+    monkeypatch.setattr(codec, "_decode_segmented",
+                        lambda *a: real_result.append(real(*a)) or real_result[-1])
+    pladafmt.decode(data)
+    assert real_result[0] is not None          # the paired path ran, not the fallback
     assert used and np.array_equal(paired.indices, idx) and np.array_equal(paired.labels, lab)
     p = P.parse(data)
     ib, lb = p.section(INDEX_STREAM).body, p.section(LABEL_STREAM).body
@@ -983,3 +988,38 @@ def test_paired_segment_decoding_matches_decoding_in_order(monkeypatch):
     assert msg(both) == msg(index_only)
     in_order = pladafmt.decode(data)
     assert np.array_equal(in_order.labels, paired.labels)
+
+
+def test_label_segments_on_two_threads_after_plain_indices(monkeypatch):
+    """rice indices with ctx-rans labels (2 segments): once the indices are decoded the
+    label segments decode on two threads (codec._decode_label_segments). Same labels as
+    in order, and a damaged segment gives the error decoding in order gives, the first
+    segment's when both are damaged."""
+    from pladafmt._container import codec
+    rng = np.random.default_rng(13)
+    n, k = 3_000_000, 140_000
+    idx = np.sort(rng.choice(n, k, replace=False))
+    lab = np.repeat(rng.integers(0, 50, k // 100 + 1), 100)[:k]
+    data = pladafmt.encode(idx, lab, pool_size=n, classes=50, index_mode="rice",
+                           label_mode="ctx-rans")
+    ran = []
+    real = codec._decode_label_segments
+    monkeypatch.setattr(codec, "_decode_label_segments",
+                        lambda *a: ran.append(real(*a)) or ran[-1])
+    got = pladafmt.decode(data)
+    assert ran and ran[0] is not None and np.array_equal(got.labels, lab)
+    body = P.parse(data).section(LABEL_STREAM).body
+    plan = LABEL_TABLE[2].segments.prepare(np.frombuffer(body, np.uint8), 50, k)
+    assert plan.segs == 2
+
+    def damaged(*segments):
+        b = bytearray(body)
+        for s in segments:
+            b[plan.offsets[s] + 9] ^= 0x5A        # a byte of the segment's first lane state
+        return with_section(data, LABEL_STREAM, body=bytes(b))
+    msg = lambda d: str(pytest.raises(PladaError, pladafmt.decode, d).value)
+    cases = [damaged(0), damaged(1), damaged(0, 1)]
+    split = [msg(d) for d in cases]
+    monkeypatch.setattr(codec, "PARALLEL_MIN_ITEMS", 1 << 62)       # in order, one thread
+    assert split == [msg(d) for d in cases]
+    assert split[0] != split[1] and split[2] == split[0]

@@ -336,6 +336,10 @@ def _decode_streams(index_job, label_job, count):
             if paired is not None:
                 return paired
         indices = _run_job(*index_job, "<u8")
+        if parallel and label_job[0].segments:
+            split = _decode_label_segments(label_job, indices[0], count)
+            if split is not None:
+                return indices, split
         return indices, _run_job(*label_job, "<u4", indices[0])
     return _both(lambda: _run_job(*index_job, "<u8"), lambda: _run_job(*label_job, "<u4"),
                  parallel)
@@ -385,6 +389,37 @@ def _decode_segmented(index_job, label_job, count):
         if (1, s) in errors:
             raise errors[1, s]
     return (indices, _crc_of(indices, "<u8")), (labels, _crc_of(labels32, "<u4"))
+
+
+def _decode_label_segments(label_job, indices, count):
+    """A segmented label stream after an index stream that is not segmented alike (e.g.
+    rice indices, ctx-rans labels): once the indices are known every label segment is
+    independent, so the first half decodes on the calling thread and the rest on the
+    second thread (measured at 1 % of an IN-21K-like selection, rice | ctx-rans: the
+    labels were ~2/3 of the decode time on one thread). None when the stream has fewer
+    than 2 segments. Errors come out in segment order, as decoding in order gives them."""
+    lx = label_job[0].segments
+    lpl = lx.prepare(label_job[1], label_job[2], count)
+    if lpl.segs < 2:
+        return None
+    labels = np.empty(count, dtype=np.int64)
+    labels32 = np.empty(count, dtype=np.uint32)
+    errors = {}
+
+    def job(segs):
+        for s in segs:
+            try:
+                lx.decode_segment(lpl, s, indices, labels, labels32)
+            except PladaError as e:
+                errors[s] = e
+                return
+
+    half = (lpl.segs + 1) // 2
+    _both(lambda: job(range(half)), lambda: job(range(half, lpl.segs)), True)
+    for s in range(lpl.segs):
+        if s in errors:
+            raise errors[s]
+    return labels, _crc_of(labels32, "<u4")
 
 
 def _class_table(raw, class_count):
