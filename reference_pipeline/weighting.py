@@ -303,8 +303,9 @@ def main(argv=None):
     blob = weight_section(margin, labels, a.bits)
     write_bytes_atomic(a.out, blob)
     ent = entropy_bytes(confidence_levels(margin, a.bits), labels)
-    print(f"weight stream: {len(idx)} items x {a.bits} bits -> {len(blob)} bytes ({SECTION_HEADER} header + "
-          f"{len(blob) - SECTION_HEADER} body; k*H(q|label)/8 = {math.ceil(ent['conditional'])}) -> {a.out}")
+    body = parse_section(blob)[1]
+    print(f"weight stream: {len(idx)} items x {a.bits} bits -> {len(blob)} bytes ({len(blob) - len(body)} header + "
+          f"{len(body)} body; k*H(q|label)/8 = {math.ceil(ent['conditional'])}) -> {a.out}")
     return 0
 
 
