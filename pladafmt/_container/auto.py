@@ -7,8 +7,9 @@ level (19 by default) costs ~0.5-1 s per MB, as much as all the mode encoders to
 1.4 M items, so it runs only on the wrapped bodies that can still change the choice
 (`choose_stream`), judged in two stages from cheap estimates:
 
-A. Zstd level 1 on the whole body (~300 MB/s). On every mode's body of the workloads of
-   /work/brief/h2_encode_speed.py, level 19 saved at most 1.9x what level 1 saved, plus
+A. Zstd level 1 on the whole body (~300 MB/s). On every mode's body of the 13 benchmark
+   workloads measured when this rule was set (uniform and clustered, 0.1-50 % of 60K to
+   IN-21K pools; benchmarks/RESULTS.md), level 19 saved at most 1.9x what level 1 saved, plus
    at most 1.0 % of the raw body where level 1 saved nothing (rice of a clustered
    selection); a body whose size, less ZSTD_SAVING_FACTOR x level 1's saving and
    ZSTD_SAVING_SLACK of the raw body, still cannot change the choice is dropped. This
@@ -57,7 +58,8 @@ def auto_choice(sizes, min_gain=AUTO_MIN_GAIN):
     it is Zstd-wrapped.  Start from the smallest candidate (ties: lower mode id, raw before
     Zstd).  While the choice is not (1 - min_gain) x smaller than the smallest candidate of
     some cheaper cost, move to that candidate (the cheapest such cost first).  Deterministic,
-    and it ends: the cost only goes down.  Benchmarks reuse it."""
+    and it ends: the cost only goes down.  (benchmarks/contenders.auto_rule restates it
+    independently, to check the choices encode makes.)"""
     cost = [s[3] + s[2] for s in sizes]
     order = sorted(range(len(sizes)), key=lambda j: sizes[j][:3])
     pick = order[0]
