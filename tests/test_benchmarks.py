@@ -285,3 +285,13 @@ def test_mode_audit_rule_and_losses():
     # within 0.5 %, the cheaper decode wins
     case["streams"]["index"].update(adaptive=399, **{"adaptive+zstd": 409})
     assert A.choose("index", case["streams"]["index"]) == "rice"
+
+
+def test_v13_reference_without_the_1_3_commit(monkeypatch, capsys):
+    """A clone without format 1.3's commit (shallow, or an sdist) gets no 1.3 size for real
+    selections the committed 1.3 files did not see (they are listed under not_in_v13), and a
+    note saying why, instead of a failed benchmark run."""
+    from benchmarks import run as R
+    monkeypatch.setattr(R, "V13_COMMIT", "0" * 40)
+    assert R.v13_encode_real(["real 0000000000000000 keep=1%"]) == {}
+    assert "no 1.3 reference for 1 real selection" in capsys.readouterr().err
