@@ -112,6 +112,12 @@ _POOL = []
 _POOL_LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
+def _cpus():
+    # os.cpu_count() costs ~15 us a call (sysconf), a few % of decoding a 1 % selection
+    return os.cpu_count() or 1
+
+
 def _second_thread():
     with _POOL_LOCK:
         if not _POOL:
@@ -286,7 +292,7 @@ def encode(indices, labels, *, pool_size, classes, pool_digest=None, metadata=No
     (imode, iz, ibody), (lmode, lz, lbody) = _both(
         lambda: stream(icands, idx, pool_size, index_mode),
         lambda: stream(lcands, lab, class_count, label_mode, idx),
-        k >= PARALLEL_MIN_ITEMS and (os.cpu_count() or 1) >= 2)
+        k >= PARALLEL_MIN_ITEMS and _cpus() >= 2)
     sections.append(write_section(K.INDEX_STREAM, imode.id, K.ZSTD if iz else 0, ibody))
     sections.append(write_section(K.LABEL_STREAM, lmode.id, K.ZSTD if lz else 0, lbody))
     if meta is not None:
@@ -329,7 +335,7 @@ def _decode_streams(index_job, label_job, count):
     contexts read the indices (Mode.needs_indices) decodes after the index stream, unless
     both modes are segmented alike (Mode.segments): then each thread decodes index
     segment s and label segment s in turn (_decode_segmented)."""
-    parallel = count >= PARALLEL_MIN_ITEMS and (os.cpu_count() or 1) >= 2
+    parallel = count >= PARALLEL_MIN_ITEMS and _cpus() >= 2
     if label_job[0].needs_indices:
         if parallel and index_job[0].segments and label_job[0].segments:
             paired = _decode_segmented(index_job, label_job, count)
