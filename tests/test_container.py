@@ -1023,3 +1023,26 @@ def test_label_segments_on_two_threads_after_plain_indices(monkeypatch):
     monkeypatch.setattr(codec, "PARALLEL_MIN_ITEMS", 1 << 62)       # in order, one thread
     assert split == [msg(d) for d in cases]
     assert split[0] != split[1] and split[2] == split[0]
+
+
+def test_one_segment_streams_are_prepared_once(monkeypatch):
+    """A ctx-rans pair (and rice | ctx-rans) large enough for the two-thread paths but with
+    one segment (32,768 <= k < 2^17) reads each stream's tables once: the plan made to
+    look for segments is the one decoded with, not made again by a fallback."""
+    from pladafmt._coders import rans as ra
+    from pladafmt._container import codec
+    rng = np.random.default_rng(14)
+    n, k = 1_000_000, 40_000
+    assert k >= codec.PARALLEL_MIN_ITEMS
+    idx = np.sort(rng.choice(n, k, replace=False))
+    lab = np.repeat(rng.integers(0, 20, k // 40 + 1), 40)[:k]
+    real = ra.read_context_tables
+    calls = []
+    monkeypatch.setattr(ra, "read_context_tables", lambda *a: calls.append(1) or real(*a))
+    for index_mode, tables in (("ctx-rans", 2), ("rice", 1)):
+        data = pladafmt.encode(idx, lab, pool_size=n, classes=20, index_mode=index_mode,
+                               label_mode="ctx-rans")
+        calls.clear()
+        got = pladafmt.decode(data)
+        assert np.array_equal(got.indices, idx) and np.array_equal(got.labels, lab)
+        assert len(calls) == tables, (index_mode, len(calls))

@@ -343,9 +343,7 @@ def _decode_streams(index_job, label_job, count):
                 return paired
         indices = _run_job(*index_job, "<u8")
         if parallel and label_job[0].segments:
-            split = _decode_label_segments(label_job, indices[0], count)
-            if split is not None:
-                return indices, split
+            return indices, _decode_label_segments(label_job, indices[0], count)
         return indices, _run_job(*label_job, "<u4", indices[0])
     return _both(lambda: _run_job(*index_job, "<u8"), lambda: _run_job(*label_job, "<u4"),
                  parallel)
@@ -353,7 +351,8 @@ def _decode_streams(index_job, label_job, count):
 
 def _decode_segmented(index_job, label_job, count):
     """Index segment s, then label segment s, the first half of the segments on the
-    calling thread and the rest on the second thread; None when the streams' segments
+    calling thread and the rest on the second thread (all on the calling thread when
+    there is one segment, with the plans already made); None when the streams' segments
     differ (the caller then decodes them in order).  Errors come out in stream order:
     every base check and index error (in segment order) before any label error."""
     ix, lx = index_job[0].segments, label_job[0].segments
@@ -362,7 +361,7 @@ def _decode_segmented(index_job, label_job, count):
         lpl = lx.prepare(label_job[1], label_job[2], count)
     except PladaError:
         return None                         # an index segment error must win: decode in order
-    if ipl.segs != lpl.segs or ipl.segs < 2:
+    if ipl.segs != lpl.segs:
         return None
     indices = np.empty(count, dtype=np.int64)
     labels = np.empty(count, dtype=np.int64)
@@ -385,7 +384,7 @@ def _decode_segmented(index_job, label_job, count):
                     labels_ok = False       # the index stream may still fail first
 
     half = (ipl.segs + 1) // 2
-    _both(lambda: job(range(half)), lambda: job(range(half, ipl.segs)), True)
+    _both(lambda: job(range(half)), lambda: job(range(half, ipl.segs)), ipl.segs >= 2)
     for s in range(ipl.segs):
         if (0, s) in errors:
             raise errors[0, s]
@@ -402,12 +401,11 @@ def _decode_label_segments(label_job, indices, count):
     rice indices, ctx-rans labels): once the indices are known every label segment is
     independent, so the first half decodes on the calling thread and the rest on the
     second thread (measured at 1 % of an IN-21K-like selection, rice | ctx-rans: the
-    labels were ~2/3 of the decode time on one thread). None when the stream has fewer
-    than 2 segments. Errors come out in segment order, as decoding in order gives them."""
+    labels were ~2/3 of the decode time on one thread); one segment decodes on the calling
+    thread with the plan already made. Errors come out in segment order, as decoding in
+    order gives them."""
     lx = label_job[0].segments
     lpl = lx.prepare(label_job[1], label_job[2], count)
-    if lpl.segs < 2:
-        return None
     labels = np.empty(count, dtype=np.int64)
     labels32 = np.empty(count, dtype=np.uint32)
     errors = {}
@@ -421,7 +419,7 @@ def _decode_label_segments(label_job, indices, count):
                 return
 
     half = (lpl.segs + 1) // 2
-    _both(lambda: job(range(half)), lambda: job(range(half, lpl.segs)), True)
+    _both(lambda: job(range(half)), lambda: job(range(half, lpl.segs)), lpl.segs >= 2)
     for s in range(lpl.segs):
         if s in errors:
             raise errors[s]
